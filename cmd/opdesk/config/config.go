@@ -1,0 +1,167 @@
+package config
+
+import (
+	"fmt"
+	"io"
+	"log/slog"
+	"strings"
+)
+
+// Config is opdesk's whole configuration. Each section is a TOML table;
+// keys are snake_case. Later sections (crm, ui, keys) will join these.
+type Config struct {
+	SIP   SIP   `toml:"sip"`
+	Audio Audio `toml:"audio"`
+	Media Media `toml:"media"`
+	Ctl   Ctl   `toml:"ctl"`
+	Log   Log   `toml:"log"`
+
+	// Path is the config file that was read, "" if none was.
+	Path string `toml:"-"`
+	// Warnings are problems that do not stop opdesk but that the user
+	// should fix, such as a password file other users can read. Log them.
+	Warnings []string `toml:"-"`
+}
+
+// SIP is the [sip] section: the account and the SIP user agent.
+type SIP struct {
+	User         string `toml:"user"`
+	Password     Secret `toml:"password"`
+	PasswordFile string `toml:"password_file"` // read by Load into Password
+	Domain       string `toml:"domain"`
+	DisplayName  string `toml:"display_name"`
+	// Registrar is a SIP URI such as "sip:pbx.example.com:5060". Empty
+	// means no registration: opdesk only places direct calls.
+	Registrar string `toml:"registrar"`
+	Listen    string `toml:"listen"`    // host:port; default "0.0.0.0:5060"
+	Transport string `toml:"transport"` // "udp" (default) or "tcp"
+	Expires   int    `toml:"expires"`   // registration lifetime in seconds; default 300, at least 60
+	UserAgent string `toml:"user_agent"`
+}
+
+// Audio is the [audio] section. Each end is "null", "tone:HZ",
+// "file:PATH.wav" or a sound device name; the audio package checks which.
+type Audio struct {
+	Input  string `toml:"input"`
+	Output string `toml:"output"`
+}
+
+// Media is the [media] section: where RTP is sent and received.
+type Media struct {
+	// RTPIP is the address put in SDP; "" means derive it at run time.
+	RTPIP      string `toml:"rtp_ip"`
+	RTPPortMin int    `toml:"rtp_port_min"`
+	RTPPortMax int    `toml:"rtp_port_max"`
+}
+
+// Ctl is the [ctl] section: the control socket.
+type Ctl struct {
+	Socket string `toml:"socket"`
+}
+
+// Log is the [log] section.
+type Log struct {
+	File  string `toml:"file"`
+	Level string `toml:"level"` // debug, info, warn or error
+}
+
+// SlogLevel returns Level as a slog.Level. Load has validated it.
+func (l Log) SlogLevel() slog.Level {
+	switch l.Level {
+	case "debug":
+		return slog.LevelDebug
+	case "warn":
+		return slog.LevelWarn
+	case "error":
+		return slog.LevelError
+	default:
+		return slog.LevelInfo
+	}
+}
+
+// Defaults for the settings that have one. ctl.socket and log.file
+// depend on the environment; see [Load].
+const (
+	DefaultListen     = "0.0.0.0:5060"
+	DefaultTransport  = "udp"
+	DefaultExpires    = 300
+	MinExpires        = 60
+	DefaultUserAgent  = "opdesk"
+	DefaultAudio      = "null"
+	DefaultRTPPortMin = 16384
+	DefaultRTPPortMax = 32766
+	DefaultLogLevel   = "info"
+)
+
+// defaults returns the configuration before any file, variable or flag.
+func defaults() Config {
+	return Config{
+		SIP: SIP{
+			Listen:    DefaultListen,
+			Transport: DefaultTransport,
+			Expires:   DefaultExpires,
+			UserAgent: DefaultUserAgent,
+		},
+		Audio: Audio{Input: DefaultAudio, Output: DefaultAudio},
+		Media: Media{RTPPortMin: DefaultRTPPortMin, RTPPortMax: DefaultRTPPortMax},
+		Log:   Log{Level: DefaultLogLevel},
+	}
+}
+
+// Secret is a string that never prints: fmt, log/slog and encoders see
+// "***" (or "" when it is empty, so "not set" stays visible).
+type Secret string
+
+const masked = "***"
+
+// Reveal returns the secret itself. Call it only where the secret is used.
+func (s Secret) Reveal() string { return string(s) }
+
+// String returns "***", or "" for an empty secret.
+func (s Secret) String() string {
+	if s == "" {
+		return ""
+	}
+	return masked
+}
+
+// Format prints String for every verb, %#v and %x included.
+func (s Secret) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, s.String()) }
+
+// LogValue keeps the secret out of slog output.
+func (s Secret) LogValue() slog.Value { return slog.StringValue(s.String()) }
+
+// MarshalText keeps the secret out of JSON, TOML and other encodings.
+func (s Secret) MarshalText() ([]byte, error) { return []byte(s.String()), nil }
+
+// Redacted returns a copy of c with the password, if set, replaced by
+// "***", safe to log or show.
+func (c *Config) Redacted() Config {
+	r := *c
+	r.SIP.Password = Secret(r.SIP.Password.String())
+	r.Warnings = append([]string(nil), c.Warnings...)
+	return r
+}
+
+// String renders c as TOML, every key in order, password masked. It is
+// what "opdesk config" style output and debug logs should show.
+func (c Config) String() string {
+	var b strings.Builder
+	section := ""
+	for i := range fields {
+		f := &fields[i]
+		if s := f.section(); s != section {
+			if section != "" {
+				b.WriteByte('\n')
+			}
+			section = s
+			fmt.Fprintf(&b, "[%s]\n", s)
+		}
+		fmt.Fprintf(&b, "%s = %s\n", f.name(), f.literal(&c))
+	}
+	return b.String()
+}
+
+// Format prints [Config.String] for every verb, so no fmt verb can print
+// the password.
+func (c Config) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, c.String()) }

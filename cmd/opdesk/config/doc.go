@@ -1,0 +1,74 @@
+// Package config loads opdesk's settings from defaults, a TOML file, the
+// environment and command-line flags, in that order of precedence:
+//
+//	defaults < config file < OPDESK_SECTION_KEY variables < --section.key flags
+//
+// The file is $XDG_CONFIG_HOME/opdesk/config.toml (else
+// ~/.config/opdesk/config.toml); --config PATH or OPDESK_CONFIG=PATH name
+// another one. A missing default file means "use the defaults"; a missing
+// file that was named explicitly is an error. Every key can be set from the
+// environment (sip.expires → OPDESK_SIP_EXPIRES, media.rtp_port_min →
+// OPDESK_MEDIA_RTP_PORT_MIN) and from a flag (--sip.expires=600 or
+// --sip.expires 600). [SplitArgs] separates those flags from the program's
+// own.
+//
+// # Secrets
+//
+// The SIP password comes, in order of preference, from OPDESK_SIP_PASSWORD,
+// from sip.password_file (a file holding only the password, mode 0600), or
+// from sip.password in a config file that only its owner can read.
+// --sip.password works, for quick tests, but every user of the machine can
+// read it in the process list, so documentation and examples must show the
+// environment variable or the file, never the flag. When both sip.password
+// and sip.password_file are set, the one from the higher-precedence source
+// wins; both in the same source is an error.
+//
+// The password is held as a [Secret], which prints as "***" through fmt,
+// log/slog and encoding; [Config.String] and [Config.Redacted] never show
+// it either. Call [Secret.Reveal] only where the password is sent to the
+// PBX.
+//
+// # Errors
+//
+// [Load] reports every problem at once (joined with [errors.Join]) so that
+// a file full of typos is fixed in one pass. Each problem is an [*Error]
+// that names where the value came from and which key it is:
+//
+//	/home/ann/.config/opdesk/config.toml:12: unknown key "sip.expirs" (did you mean "sip.expires"?)
+//	/home/ann/.config/opdesk/config.toml:5: sip.transport: must be udp or tcp, got "tls"
+//	environment OPDESK_SIP_EXPIRES: expected a number of seconds, got "abc"
+//	flag --sip.listen: "5060" is not host:port
+//
+// and wraps one of the sentinels [ErrSyntax], [ErrUnknownKey], [ErrType] or
+// [ErrInvalid] for errors.Is, or, for a config or password file that cannot
+// be read, the *fs.PathError (so errors.Is(err, fs.ErrNotExist) works).
+//
+// Load may also return warnings in [Config.Warnings]: a password file or a
+// config file holding the password that others can read, or a password
+// given as a flag. The caller logs them.
+//
+// # Why the file is read twice
+//
+// go-toml's Decoder knows positions only for the errors it raises itself. A
+// value that decodes fine but is wrong for opdesk (transport = "tls",
+// expires = 30) carries no position, and those are most of the mistakes
+// people make. So after decoding, the loader re-reads the document with
+// go-toml's own parser (package unstable) to map every key to its line.
+// That parser is exact where a hand-written scan of "[table]" and "key ="
+// lines is not: multi-line strings that contain "key = ..." text, dotted
+// keys (sip.expires = 300 at the top), inline tables and quoted keys. The
+// unstable package has no semver promise; go.mod pins go-toml, and an API
+// change would fail to compile rather than misreport lines.
+//
+// The file is decoded into a generic map rather than straight into
+// [Config] with DisallowUnknownFields because the strict decoder stops at
+// the first wrong type, while a map lets the loader report every unknown
+// key and every wrong type with its own wording.
+//
+// # Relative paths
+//
+// sip.password_file, ctl.socket and log.file may start with "~/". A
+// relative path written in the config file is relative to the file's
+// directory; one given in the environment or a flag is relative to the
+// working directory.
+package config

@@ -1,0 +1,289 @@
+package config
+
+import (
+	"cmp"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"sort"
+	"strings"
+)
+
+// LoadOptions tells [Load] where to look.
+type LoadOptions struct {
+	// Path is the config file. If empty: --config in Args, else
+	// OPDESK_CONFIG, else $XDG_CONFIG_HOME/opdesk/config.toml (or
+	// ~/.config/opdesk/config.toml). Only that last, default file may be
+	// missing. --config in Args overrides Path.
+	Path string
+	// Args are configuration flags only (see [SplitArgs]):
+	// --section.key=value, --section.key value, --config PATH. One dash
+	// works as well as two.
+	Args []string
+	// Environ is the environment as KEY=VALUE, usually os.Environ(). Nil
+	// means an empty environment (no HOME, no XDG variables). Every
+	// OPDESK_* variable other than OPDESK_CONFIG must name a key.
+	Environ []string
+}
+
+// configEnv names the config file in the environment.
+const configEnv = "OPDESK_CONFIG"
+
+// maxSocketPath is the longest unix socket path Linux accepts (sun_path is
+// 108 bytes including the terminating NUL).
+const maxSocketPath = 107
+
+// loader carries one Load call.
+type loader struct {
+	cfg      Config
+	src      map[string]Source // where each key's current value came from; absent = default
+	env      map[string]string
+	errs     []*Error
+	warnings []string
+}
+
+func (l *loader) getenv(name string) string { return l.env[name] }
+
+// flagSetting is one --section.key flag from LoadOptions.Args.
+type flagSetting struct {
+	f     *field
+	value string
+}
+
+// Load builds the configuration from defaults, the config file, the
+// environment and flags, each overriding the one before. On failure it
+// returns every problem, joined; each is an [*Error].
+func Load(opts LoadOptions) (*Config, error) {
+	l := &loader{cfg: defaults(), src: make(map[string]Source), env: make(map[string]string)}
+	for _, kv := range opts.Environ {
+		if k, v, ok := strings.Cut(kv, "="); ok {
+			l.env[k] = v
+		}
+	}
+
+	flags, flagPath := l.parseArgs(opts.Args)
+	path, from, explicit := l.configPath(opts.Path, flagPath)
+	if path != "" {
+		l.loadFile(path, from, explicit)
+	}
+	l.loadEnv()
+	for _, s := range flags {
+		l.set(s.f, Source{Flag: s.f.flag()}, s.value)
+		if s.f.key == "sip.password" {
+			l.warnings = append(l.warnings, "flag --sip.password: every user of this machine can read it in the process list; use OPDESK_SIP_PASSWORD or sip.password_file")
+		}
+	}
+	l.resolvePaths()
+	l.readPasswordFile()
+	l.validate()
+
+	if len(l.errs) > 0 {
+		// Fix-in-order: the file top to bottom, then variables, then flags.
+		slices.SortStableFunc(l.errs, func(a, b *Error) int {
+			return cmp.Or(cmp.Compare(a.Source.rank(), b.Source.rank()), cmp.Compare(a.Source.Line, b.Source.Line))
+		})
+		errs := make([]error, len(l.errs))
+		for i, e := range l.errs {
+			errs[i] = e
+		}
+		return nil, errors.Join(errs...)
+	}
+	l.cfg.Warnings = l.warnings
+	return &l.cfg, nil
+}
+
+// parseArgs splits Args into settings and the --config path.
+func (l *loader) parseArgs(args []string) (settings []flagSetting, configPath string) {
+	for i := 0; i < len(args); i++ {
+		name, value, hasValue, ok := parseFlag(args[i])
+		if !ok {
+			l.errs = append(l.errs, &Error{Err: ErrUnknownKey,
+				msg: fmt.Sprintf("argument %q is not a --section.key=value flag", args[i])})
+			continue
+		}
+		if !hasValue {
+			if i+1 == len(args) {
+				l.errs = append(l.errs, &Error{Source: Source{Flag: "--" + name}, Key: name, Err: ErrInvalid, msg: "needs a value"})
+				continue
+			}
+			i++
+			value = args[i]
+		}
+		if name == "config" {
+			configPath = value
+			continue
+		}
+		f := lookupKey(name)
+		if f == nil {
+			l.errs = append(l.errs, &Error{Source: Source{Flag: "--" + name}, Key: name, Err: ErrUnknownKey,
+				msg: "unknown setting" + didYouMean(suggest(name, keyNames()), func(s string) string { return "--" + s })})
+			continue
+		}
+		settings = append(settings, flagSetting{f: f, value: value})
+	}
+	return settings, configPath
+}
+
+// configPath picks the config file; see LoadOptions.Path.
+func (l *loader) configPath(optPath, flagPath string) (path string, from Source, explicit bool) {
+	switch {
+	case flagPath != "":
+		return resolvePath(flagPath, Source{}, l.getenv), Source{Flag: "--config"}, true
+	case optPath != "":
+		return resolvePath(optPath, Source{}, l.getenv), Source{}, true
+	case l.env[configEnv] != "":
+		return resolvePath(l.env[configEnv], Source{}, l.getenv), Source{Env: configEnv}, true
+	}
+	dir, err := configDir(l.getenv)
+	if err != nil {
+		return "", Source{}, false // no home: nothing to read, defaults apply
+	}
+	return filepath.Join(dir, "config.toml"), Source{}, false
+}
+
+// loadEnv applies OPDESK_* variables, in name order.
+func (l *loader) loadEnv() {
+	names := make([]string, 0, len(l.env))
+	for name := range l.env {
+		if strings.HasPrefix(name, "OPDESK_") && name != configEnv {
+			names = append(names, name)
+		}
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		f := lookupEnv(name)
+		if f == nil {
+			envNames := make([]string, len(fields))
+			for i := range fields {
+				envNames[i] = fields[i].env()
+			}
+			l.errs = append(l.errs, &Error{Source: Source{Env: name}, Key: name, Err: ErrUnknownKey,
+				msg: "unknown setting" + didYouMean(suggest(name, envNames), func(s string) string { return s })})
+			continue
+		}
+		l.set(f, Source{Env: name}, l.env[name])
+	}
+}
+
+// set applies a text value from the environment or a flag.
+func (l *loader) set(f *field, src Source, value string) {
+	if msg := f.setText(&l.cfg, value); msg != "" {
+		l.errs = append(l.errs, valueError(src, f.key, ErrType, msg))
+		return
+	}
+	l.src[f.key] = src
+}
+
+// resolvePaths expands "~/" and file-relative paths, and fills the
+// defaults that depend on the environment.
+func (l *loader) resolvePaths() {
+	c := &l.cfg
+	c.SIP.PasswordFile = resolvePath(c.SIP.PasswordFile, l.src["sip.password_file"], l.getenv)
+	for _, p := range []struct {
+		key  string
+		v    *string
+		def  func(func(string) string) (string, error)
+		vars string
+	}{
+		{"ctl.socket", &c.Ctl.Socket, defaultSocket, "XDG_RUNTIME_DIR, XDG_STATE_HOME or HOME"},
+		{"log.file", &c.Log.File, defaultLogFile, "XDG_STATE_HOME or HOME"},
+	} {
+		if _, set := l.src[p.key]; set {
+			*p.v = resolvePath(*p.v, l.src[p.key], l.getenv)
+			continue
+		}
+		d, err := p.def(l.getenv)
+		if err != nil {
+			l.errs = append(l.errs, valueError(Source{}, p.key, ErrInvalid,
+				fmt.Sprintf("no default without %s in the environment; set %s", p.vars, p.key)))
+			continue
+		}
+		*p.v = d
+	}
+}
+
+// readPasswordFile fills sip.password from sip.password_file, unless a
+// password from a higher-precedence source overrides the file.
+func (l *loader) readPasswordFile() {
+	c := &l.cfg
+	if c.SIP.PasswordFile == "" {
+		return
+	}
+	fileSrc := l.src["sip.password_file"]
+	if pwSrc, set := l.src["sip.password"]; set && c.SIP.Password != "" {
+		switch {
+		case pwSrc.rank() > fileSrc.rank():
+			return
+		case pwSrc.rank() == fileSrc.rank():
+			l.errs = append(l.errs, valueError(fileSrc, "sip.password_file", ErrInvalid,
+				"sip.password is set too; keep one of them"))
+			return
+		}
+	}
+	path := c.SIP.PasswordFile
+	data, err := os.ReadFile(path)
+	if err != nil {
+		e := valueError(fileSrc, "sip.password_file", ErrInvalid, err.Error())
+		e.Err = err // keeps fs.ErrNotExist and friends visible to errors.Is
+		l.errs = append(l.errs, e)
+		return
+	}
+	pw := strings.TrimRight(string(data), "\r\n")
+	if pw == "" {
+		l.errs = append(l.errs, valueError(fileSrc, "sip.password_file", ErrInvalid, path+" is empty"))
+		return
+	}
+	c.SIP.Password = Secret(pw)
+	l.src["sip.password"] = fileSrc
+	if info, err := os.Stat(path); err == nil && info.Mode().Perm()&^0o600 != 0 {
+		w := valueError(fileSrc, "sip.password_file", ErrInvalid, fmt.Sprintf(
+			"%s has mode %04o, wider than 0600, so others may read the password; run chmod 600 %s",
+			path, info.Mode().Perm(), path))
+		l.warnings = append(l.warnings, w.Error())
+	}
+}
+
+// SplitArgs separates configuration flags (--section.key=value,
+// --section.key value, --config PATH; one or two dashes) from the rest, so
+// the caller can parse its own flags from rest. A "--" ends the flags: it
+// and everything after it go to rest.
+func SplitArgs(args []string) (configArgs, rest []string) {
+	for i := 0; i < len(args); i++ {
+		if args[i] == "--" {
+			rest = append(rest, args[i:]...)
+			break
+		}
+		_, _, hasValue, ok := parseFlag(args[i])
+		if !ok {
+			rest = append(rest, args[i])
+			continue
+		}
+		configArgs = append(configArgs, args[i])
+		if !hasValue && i+1 < len(args) {
+			i++
+			configArgs = append(configArgs, args[i])
+		}
+	}
+	return configArgs, rest
+}
+
+// parseFlag recognises a configuration flag: "-" or "--", then "config" or
+// a dotted name that starts with a letter, then optionally "=value".
+func parseFlag(arg string) (name, value string, hasValue, ok bool) {
+	s, found := strings.CutPrefix(arg, "--")
+	if !found {
+		if s, found = strings.CutPrefix(arg, "-"); !found {
+			return "", "", false, false
+		}
+	}
+	name, value, hasValue = strings.Cut(s, "=")
+	if name == "" || !('a' <= name[0] && name[0] <= 'z' || 'A' <= name[0] && name[0] <= 'Z') {
+		return "", "", false, false
+	}
+	if name != "config" && !strings.Contains(name, ".") {
+		return "", "", false, false
+	}
+	return name, value, hasValue, true
+}

@@ -1,0 +1,157 @@
+package config
+
+import (
+	"fmt"
+	"net"
+	"net/netip"
+	"strconv"
+	"strings"
+	"unicode"
+)
+
+// validate checks the final value of every key, naming the source that
+// set it.
+func (l *loader) validate() {
+	c := &l.cfg
+	for _, k := range []struct {
+		key string
+		v   string
+	}{
+		{"sip.user", c.SIP.User},
+		{"sip.domain", c.SIP.Domain},
+		{"sip.display_name", c.SIP.DisplayName},
+		{"sip.user_agent", c.SIP.UserAgent},
+	} {
+		// These end up in SIP headers; a line break would inject headers.
+		if strings.IndexFunc(k.v, unicode.IsControl) >= 0 {
+			l.invalid(k.key, fmt.Sprintf("%q contains a control character such as a line break", k.v))
+		}
+	}
+	if strings.HasPrefix(strings.ToLower(c.SIP.Domain), "sip:") {
+		l.invalid("sip.domain", fmt.Sprintf("%q is a URI; write only the host, %s", c.SIP.Domain, c.SIP.Domain[4:]))
+	}
+	if msg := checkRegistrar(c.SIP.Registrar); msg != "" {
+		l.invalid("sip.registrar", msg)
+	} else if c.SIP.Registrar != "" && c.SIP.User == "" {
+		l.invalid("sip.registrar", "is set, so sip.user must be set too (the user to register)")
+	}
+	if msg := checkHostPort(c.SIP.Listen); msg != "" {
+		l.invalid("sip.listen", msg)
+	}
+	if t := strings.ToLower(c.SIP.Transport); t == "udp" || t == "tcp" {
+		c.SIP.Transport = t
+	} else {
+		l.invalid("sip.transport", fmt.Sprintf("must be udp or tcp, got %q", c.SIP.Transport))
+	}
+	if c.SIP.Expires < MinExpires {
+		l.invalid("sip.expires", fmt.Sprintf("must be at least %d seconds, got %d", MinExpires, c.SIP.Expires))
+	}
+
+	for _, k := range []struct {
+		key string
+		v   string
+	}{{"audio.input", c.Audio.Input}, {"audio.output", c.Audio.Output}} {
+		if k.v == "" {
+			l.invalid(k.key, `must not be empty (write "null" for no audio)`)
+		}
+	}
+
+	if ip := c.Media.RTPIP; ip != "" {
+		if _, err := netip.ParseAddr(ip); err != nil {
+			l.invalid("media.rtp_ip", fmt.Sprintf("%q is not an IP address (leave it empty to pick one at run time)", ip))
+		}
+	}
+	portsOK := true
+	for _, k := range []struct {
+		key string
+		v   int
+	}{{"media.rtp_port_min", c.Media.RTPPortMin}, {"media.rtp_port_max", c.Media.RTPPortMax}} {
+		if k.v < 1 || k.v > 65535 {
+			l.invalid(k.key, fmt.Sprintf("must be a port from 1 to 65535, got %d", k.v))
+			portsOK = false
+		}
+	}
+	if portsOK && c.Media.RTPPortMin >= c.Media.RTPPortMax {
+		l.invalid("media.rtp_port_min", fmt.Sprintf("must be below media.rtp_port_max (%d), got %d",
+			c.Media.RTPPortMax, c.Media.RTPPortMin))
+	}
+
+	// An empty path with no source is a default that could not be made;
+	// resolvePaths has said so already.
+	if s := c.Ctl.Socket; s == "" && l.isSet("ctl.socket") {
+		l.invalid("ctl.socket", "must not be empty")
+	} else if len(s) > maxSocketPath {
+		l.invalid("ctl.socket", fmt.Sprintf("%q is %d bytes long; a unix socket path may have at most %d", s, len(s), maxSocketPath))
+	}
+	if c.Log.File == "" && l.isSet("log.file") {
+		l.invalid("log.file", "must not be empty")
+	}
+	switch lvl := strings.ToLower(c.Log.Level); lvl {
+	case "debug", "info", "warn", "error":
+		c.Log.Level = lvl
+	default:
+		l.invalid("log.level", fmt.Sprintf("must be debug, info, warn or error, got %q", c.Log.Level))
+	}
+}
+
+func (l *loader) isSet(key string) bool { _, set := l.src[key]; return set }
+
+func (l *loader) invalid(key, text string) {
+	l.errs = append(l.errs, valueError(l.src[key], key, ErrInvalid, text))
+}
+
+// checkHostPort checks a "host:port" listen address; the host may be
+// empty (all interfaces).
+func checkHostPort(s string) string {
+	host, port, err := net.SplitHostPort(s)
+	if err != nil || strings.ContainsFunc(host, unicode.IsSpace) {
+		return fmt.Sprintf("%q is not host:port", s)
+	}
+	if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 {
+		return fmt.Sprintf("%q has port %q; want a number from 1 to 65535", s, port)
+	}
+	return ""
+}
+
+// checkRegistrar checks a registrar URI: sip:host[:port][;params]. RFC 3261
+// §10.2 forbids a user part in the REGISTER Request-URI.
+func checkRegistrar(s string) string {
+	if s == "" {
+		return ""
+	}
+	scheme, rest, _ := strings.Cut(s, ":")
+	switch strings.ToLower(scheme) {
+	case "sip":
+	case "sips":
+		return fmt.Sprintf("%q needs TLS, which opdesk does not support yet (write sip:%s)", s, rest)
+	default:
+		hint := s
+		if _, after, ok := strings.Cut(s, "://"); ok {
+			hint = after
+		}
+		return fmt.Sprintf("%q is not a SIP URI (write sip:%s)", s, hint)
+	}
+	hostport, _, _ := strings.Cut(rest, ";")
+	hostport, _, _ = strings.Cut(hostport, "?")
+	if strings.Contains(hostport, "@") {
+		return fmt.Sprintf("%q has a user part; a registrar is sip:host[:port] (RFC 3261 §10.2)", s)
+	}
+	host := hostport
+	if strings.HasPrefix(hostport, "[") && !strings.HasSuffix(hostport, "]") || strings.Count(hostport, ":") == 1 {
+		h, port, err := net.SplitHostPort(hostport)
+		if err != nil {
+			return fmt.Sprintf("%q is not a SIP URI: %q is not host:port", s, hostport)
+		}
+		if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 {
+			return fmt.Sprintf("%q has port %q; want a number from 1 to 65535", s, port)
+		}
+		host = h
+	} else if strings.Contains(hostport, ":") && !strings.HasPrefix(hostport, "[") {
+		return fmt.Sprintf("%q: write an IPv6 address in brackets, as sip:[%s]", s, hostport)
+	}
+	host = strings.Trim(host, "[]")
+	if host == "" || strings.ContainsFunc(host, unicode.IsSpace) {
+		return fmt.Sprintf("%q has no valid host", s)
+	}
+	return ""
+}

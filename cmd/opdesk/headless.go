@@ -1,0 +1,115 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"syscall"
+	"time"
+
+	"github.com/opdesk/opdesk/cmd/opdesk/config"
+	"github.com/opdesk/opdesk/cmd/opdesk/ctl"
+	"github.com/opdesk/opdesk/sip"
+)
+
+// splitArgs separates configuration flags from the subcommand and its words.
+func splitArgs(args []string) (cfgArgs, rest []string) {
+	return config.SplitArgs(args)
+}
+
+func loadConfig(cfgArgs []string, stderr io.Writer) (*config.Config, bool) {
+	cfg, err := config.Load(config.LoadOptions{Args: cfgArgs, Environ: os.Environ()})
+	if err != nil {
+		fmt.Fprintf(stderr, "opdesk: configuration problem:\n%v\n", err)
+		return nil, false
+	}
+	return cfg, true
+}
+
+// openLog opens the log file (never the terminal: the TUI owns it).
+func openLog(cfg *config.Config) (*slog.Logger, io.Closer, error) {
+	if err := os.MkdirAll(filepath.Dir(cfg.Log.File), 0o700); err != nil {
+		return nil, nil, err
+	}
+	f, err := os.OpenFile(cfg.Log.File, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o600)
+	if err != nil {
+		return nil, nil, err
+	}
+	h := slog.NewTextHandler(f, &slog.HandlerOptions{Level: cfg.Log.SlogLevel()})
+	return slog.New(h), f, nil
+}
+
+func phoneConfig(cfg *config.Config) sip.Config {
+	return sip.Config{
+		User:        cfg.SIP.User,
+		Password:    cfg.SIP.Password.Reveal(),
+		Domain:      cfg.SIP.Domain,
+		DisplayName: cfg.SIP.DisplayName,
+		Registrar:   cfg.SIP.Registrar,
+		Listen:      cfg.SIP.Listen,
+		Transport:   cfg.SIP.Transport,
+		Expires:     time.Duration(cfg.SIP.Expires) * time.Second,
+		UserAgent:   cfg.SIP.UserAgent,
+		RTPIP:       cfg.Media.RTPIP,
+		RTPPortMin:  cfg.Media.RTPPortMin,
+		RTPPortMax:  cfg.Media.RTPPortMax,
+		Input:       cfg.Audio.Input,
+		Output:      cfg.Audio.Output,
+	}
+}
+
+// runHeadless runs the phone with its control socket until SIGINT/SIGTERM.
+func runHeadless(cfgArgs, rest []string, stderr io.Writer) int {
+	if len(rest) > 0 {
+		fmt.Fprintf(stderr, "opdesk: --headless takes no arguments, got %q\n", rest)
+		return 2
+	}
+	cfg, ok := loadConfig(cfgArgs, stderr)
+	if !ok {
+		return 2
+	}
+	log, logFile, err := openLog(cfg)
+	if err != nil {
+		fmt.Fprintf(stderr, "opdesk: cannot open the log file %s: %v\n", cfg.Log.File, err)
+		return 1
+	}
+	defer logFile.Close()
+	for _, w := range cfg.Warnings {
+		log.Warn("config", "warning", w)
+		fmt.Fprintln(stderr, "opdesk: warning:", w)
+	}
+	log.Info("starting", "version", version, "config", cfg.Redacted().String())
+
+	phone, err := sip.New(phoneConfig(cfg), sip.WithLogger(log))
+	if err != nil {
+		log.Error("phone", "err", err)
+		fmt.Fprintf(stderr, "opdesk: cannot start the phone: %v\n", err)
+		return 1
+	}
+	srv, err := ctl.Listen(cfg.Ctl.Socket, phone, log)
+	if err != nil {
+		_ = phone.Close(context.Background())
+		fmt.Fprintf(stderr, "opdesk: %v\n", err)
+		return 1
+	}
+	fmt.Fprintf(stderr, "opdesk: phone %s on %s, control socket %s, log %s\n",
+		phone.AOR(), phone.Addr(), srv.Path(), cfg.Log.File)
+
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM)
+	s := <-sigs
+	log.Info("stopping", "signal", s.String())
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	_ = srv.Close()
+	if err := phone.Close(ctx); err != nil {
+		log.Warn("close", "err", err)
+		fmt.Fprintf(stderr, "opdesk: %v\n", err)
+	}
+	log.Info("stopped")
+	return 0
+}

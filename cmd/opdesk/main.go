@@ -1,0 +1,60 @@
+// Command opdesk is a keyboard-only terminal softphone and call-center
+// agent desktop. This file wires the parts together and does nothing else.
+//
+//	opdesk --headless [--config PATH] [--section.key=value …]   the phone without a screen
+//	opdesk ctl COMMAND [ARGS]                                   drive a running opdesk
+//	opdesk version
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"strings"
+)
+
+// version is set at build time with -ldflags "-X main.version=…".
+var version = "dev"
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+func run(args []string, stdout, stderr io.Writer) int {
+	cfgArgs, rest := splitArgs(args)
+	sub := ""
+	if len(rest) > 0 {
+		sub = rest[0]
+	}
+	switch {
+	case sub == "ctl":
+		return runCtl(cfgArgs, rest[1:], stdout, stderr)
+	case sub == "version" || sub == "--version":
+		fmt.Fprintln(stdout, "opdesk", version)
+		return 0
+	case sub == "help" || sub == "--help" || sub == "-h":
+		fmt.Fprint(stdout, usage)
+		return 0
+	case sub == "--headless" || sub == "headless":
+		return runHeadless(cfgArgs, rest[1:], stderr)
+	case sub == "":
+		fmt.Fprintln(stderr, "opdesk: the agent desktop (TUI) is not built yet; run the phone with: opdesk --headless")
+		return 2
+	}
+	fmt.Fprintf(stderr, "opdesk: unknown command %q (try opdesk help)\n", strings.Join(rest, " "))
+	return 2
+}
+
+const usage = `opdesk — terminal softphone and call-center agent desktop
+
+  opdesk --headless [--config PATH] [--section.key=value …]
+        run the phone without a screen; drive it with opdesk ctl
+  opdesk ctl status | dial TARGET | answer [ID] | hangup [ID] | hold [ID]
+        | resume [ID] | mute | unmute | dtmf DIGITS [ID]
+        | transfer TARGET [ID] | transfer --attended ID1 ID2 | events
+        talk to a running opdesk over its control socket (JSON out)
+  opdesk version
+
+Every configuration key can be given as --section.key=value or in the
+environment as OPDESK_SECTION_KEY (OPDESK_SIP_PASSWORD for the password).
+`

@@ -1,0 +1,221 @@
+package sip
+
+import (
+	"errors"
+	"time"
+
+	gsip "github.com/emiago/sipgo/sip"
+
+	"github.com/opdesk/opdesk/sip/sdp"
+)
+
+// onInvite handles a new INVITE, or a re-INVITE when it carries a To tag.
+// It blocks until the INVITE has a final response: sipgo terminates the
+// server transaction when the handler returns.
+func (p *Phone) onInvite(req *gsip.Request, tx gsip.ServerTransaction) {
+	if to := req.To(); to != nil {
+		if _, ok := to.Params.Get("tag"); ok {
+			p.onReInvite(req, tx)
+			return
+		}
+	}
+	if p.closing() {
+		_ = tx.Respond(gsip.NewResponseFromRequest(req, 503, "Service Unavailable", nil))
+		return
+	}
+	_ = tx.Respond(gsip.NewResponseFromRequest(req, 100, "Trying", nil))
+
+	var replaced *call
+	if h := req.GetHeader("Replaces"); h != nil {
+		replaced = p.matchReplaces(h.Value())
+		if replaced == nil {
+			_ = tx.Respond(gsip.NewResponseFromRequest(req, 481, "Call/Transaction Does Not Exist", nil))
+			return
+		}
+	}
+
+	sess, err := p.dua.ReadInvite(req, tx)
+	if err != nil {
+		p.log.Warn("bad INVITE", "err", err)
+		_ = tx.Respond(gsip.NewResponseFromRequest(req, 400, "Bad Request", nil))
+		return
+	}
+	defer sess.Close()
+	remote, name := callerOf(req)
+	c, err := p.newCall(Inbound, remote, name)
+	if err != nil {
+		p.log.Error("cannot take call", "err", err)
+		_ = sess.Respond(500, "Server Internal Error", nil)
+		p.publish(Event{Type: EvWarning, Remote: remote.String(), Text: "an incoming call could not be taken: " + err.Error()})
+		return
+	}
+	c.mu.Lock()
+	c.uas = sess
+	c.mu.Unlock()
+	c.bindCallID(req.CallID().Value())
+
+	var answer []byte
+	var neg sdp.Media
+	if offer := req.Body(); len(offer) > 0 {
+		answer, neg, err = c.sess.Answer(offer, c.local())
+		if err != nil {
+			code, reason := 488, "Not Acceptable Here"
+			if !errors.Is(err, sdp.ErrNoCommonCodec) {
+				code, reason = 400, "Bad Request"
+			}
+			hdr := gsip.NewHeader("Warning", `305 opdesk "`+warningText(err)+`"`)
+			_ = sess.Respond(code, reason, nil, hdr)
+			c.end(CauseNoCodec, code, "an incoming call was refused: "+err.Error())
+			return
+		}
+	} else {
+		// Delayed offer: we offer in the 200 and the ACK answers.
+		answer, err = c.sess.Offer(c.local())
+		if err != nil {
+			_ = sess.Respond(500, "Server Internal Error", nil)
+			c.end(CauseError, 500, err.Error())
+			return
+		}
+	}
+
+	if replaced != nil {
+		// Attended transfer to us (RFC 3891): take the new call at once.
+		c.answerCh <- struct{}{}
+	} else {
+		_ = sess.Respond(180, "Ringing", nil)
+		ev := c.event(EvIncoming, "incoming call from "+displayOf(c))
+		p.publish(ev)
+		p.log.Info("incoming call", "call", c.id, "from", remote.String())
+	}
+
+	select {
+	case <-c.answerCh:
+	case code := <-c.rejectCh:
+		reason := "Busy Here"
+		if code == 603 {
+			reason = "Decline"
+		}
+		_ = sess.Respond(code, reason, nil)
+		c.end(CauseRejected, code, "you rejected the call")
+		return
+	case <-sess.Context().Done():
+		c.end(CauseRemoteCancel, 487, "the caller hung up before the call was answered")
+		return
+	case <-c.done:
+		return
+	case <-p.ctx.Done():
+		_ = sess.Respond(480, "Temporarily Unavailable", nil)
+		c.end(CauseShutdown, 480, "opdesk was shut down")
+		return
+	}
+
+	if len(req.Body()) > 0 {
+		if err := c.applyMedia(neg, false, true); err != nil {
+			p.log.Warn("media start failed", "call", c.id, "err", err)
+		}
+	}
+	c.setState(StateActive)
+	close(c.answered)
+	p.publish(c.event(EvAnswered, "answered"))
+	if replaced != nil {
+		go replaced.hangup(p.ctx, CauseReplaced, "the call was taken over by a transfer")
+	}
+	// RespondSDP retransmits the 200 until the ACK arrives (or 64*T1).
+	if err := sess.RespondSDP(answer); err != nil && c.getState() != StateEnded {
+		p.log.Warn("no ACK for our 200 OK", "call", c.id, "err", err)
+		c.bye()
+		c.end(CauseError, 0, "the caller's phone never confirmed the answer (no ACK)")
+	}
+}
+
+func warningText(err error) string {
+	s := Clean(err.Error())
+	out := make([]rune, 0, len(s))
+	for _, r := range s {
+		if r == '"' || r == '\\' {
+			r = '\''
+		}
+		out = append(out, r)
+	}
+	return string(out)
+}
+
+// callerOf picks who is calling: P-Asserted-Identity when present, else From.
+func callerOf(req *gsip.Request) (gsip.Uri, string) {
+	if h := req.GetHeader("P-Asserted-Identity"); h != nil {
+		var u gsip.Uri
+		name, uri := splitNameAddr(h.Value())
+		if err := gsip.ParseUri(uri, &u); err == nil && u.Host != "" {
+			return u, name
+		}
+	}
+	f := req.From()
+	if f == nil {
+		return gsip.Uri{}, ""
+	}
+	return f.Address, f.DisplayName
+}
+
+// splitNameAddr splits `"Name" <sip:x@y>` into its parts.
+func splitNameAddr(v string) (name, uri string) {
+	lt, gt := -1, -1
+	for i, r := range v {
+		if r == '<' && lt < 0 {
+			lt = i
+		}
+		if r == '>' {
+			gt = i
+		}
+	}
+	if lt < 0 || gt < lt {
+		return "", v
+	}
+	name = v[:lt]
+	for len(name) > 0 && (name[0] == ' ' || name[0] == '"') {
+		name = name[1:]
+	}
+	for len(name) > 0 && (name[len(name)-1] == ' ' || name[len(name)-1] == '"') {
+		name = name[:len(name)-1]
+	}
+	return name, v[lt+1 : gt]
+}
+
+func displayOf(c *call) string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.remoteName != "" {
+		return c.remoteName + " <" + c.remote.String() + ">"
+	}
+	return c.remote.String()
+}
+
+// Answer answers a ringing inbound call (id "" = the only one ringing).
+func (p *Phone) Answer(id string) (string, error) {
+	c, err := p.find(id, func(s CallState) bool { return s == StateIncoming })
+	if err != nil {
+		return "", err
+	}
+	if c.getState() != StateIncoming {
+		return "", ErrBadState
+	}
+	select {
+	case c.answerCh <- struct{}{}:
+	default:
+	}
+	select {
+	case <-c.answered:
+		return c.id, nil
+	case <-c.done:
+		return "", ErrCallFailed
+	case <-time.After(5 * time.Second):
+		return c.id, nil
+	}
+}
+
+// Reject refuses a ringing inbound call with 486 Busy Here or 603 Decline.
+func (c *call) reject(code int) {
+	select {
+	case c.rejectCh <- code:
+	default:
+	}
+}

@@ -1,0 +1,238 @@
+package sip
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/emiago/sipgo"
+	gsip "github.com/emiago/sipgo/sip"
+)
+
+// Dial starts an outbound call to target (a number, a user name or a SIP
+// URI) and returns its id at once; progress comes as events.
+func (p *Phone) Dial(ctx context.Context, target string) (string, error) {
+	return p.dial(ctx, target, nil)
+}
+
+var (
+	errLocalCancel = errors.New("cancelled by the operator")
+	errRingTimeout = errors.New("ring timeout")
+)
+
+// dial places a call; extra headers (Replaces, Referred-By) go on the INVITE.
+func (p *Phone) dial(_ context.Context, target string, extra []gsip.Header) (string, error) {
+	if p.closing() {
+		return "", ErrClosed
+	}
+	uri, err := p.targetURI(target)
+	if err != nil {
+		return "", err
+	}
+	c, err := p.newCall(Outbound, uri, "")
+	if err != nil {
+		return "", err
+	}
+	offer, err := c.sess.Offer(c.local())
+	if err != nil {
+		c.end(CauseError, 0, "could not build the SDP offer: "+err.Error())
+		return "", err
+	}
+	req := gsip.NewRequest(gsip.INVITE, uri)
+	req.SetBody(offer)
+	req.AppendHeader(gsip.NewHeader("Content-Type", "application/sdp"))
+	from := &gsip.FromHeader{DisplayName: p.cfg.DisplayName, Address: p.aor, Params: gsip.NewParams()}
+	from.Params.Add("tag", gsip.GenerateTagN(16))
+	req.AppendHeader(from)
+	req.AppendHeader(&gsip.ToHeader{Address: gsip.Uri{Scheme: uri.Scheme, User: uri.User, Host: uri.Host, Port: uri.Port}})
+	cid := gsip.CallIDHeader(gsip.GenerateTagN(24) + "@" + p.host)
+	req.AppendHeader(&cid)
+	req.AppendHeader(gsip.NewHeader("Allow", allowMethods))
+	req.AppendHeader(gsip.NewHeader("Supported", "replaces"))
+	for _, h := range extra {
+		req.AppendHeader(h)
+	}
+	if p.registrar != nil {
+		// The registrar is our outbound proxy.
+		req.SetDestination(hostPort(*p.registrar))
+	}
+	if p.transport == "tcp" {
+		req.SetTransport("TCP")
+	}
+	c.bindCallID(string(cid))
+
+	dialCtx, cancel := context.WithCancelCause(p.ctx)
+	c.mu.Lock()
+	c.cancelDial = cancel
+	c.mu.Unlock()
+	p.publish(c.event(EvDialing, "calling "+uri.String()))
+	p.log.Info("dialing", "call", c.id, "to", uri.String())
+	p.wg.Add(1)
+	go func() {
+		defer p.wg.Done()
+		c.runOutbound(dialCtx, req)
+	}()
+	return c.id, nil
+}
+
+func hostPort(u gsip.Uri) string {
+	port := u.Port
+	if port == 0 {
+		port = 5060
+	}
+	return fmt.Sprintf("%s:%d", u.Host, port)
+}
+
+// runOutbound sends the INVITE and follows it to an answer or an end.
+func (c *call) runOutbound(ctx context.Context, req *gsip.Request) {
+	p := c.p
+	ringCtx, stop := context.WithTimeoutCause(ctx, p.cfg.RingTimeout, errRingTimeout)
+	defer stop()
+	sess, err := p.dua.WriteInvite(context.Background(), req)
+	if err != nil {
+		c.end(CauseUnreachable, 0, "could not send the call: "+err.Error())
+		return
+	}
+	c.mu.Lock()
+	c.uac = sess
+	c.mu.Unlock()
+
+	err = sess.WaitAnswer(ringCtx, sipgo.AnswerOptions{
+		Username:   p.cfg.User,
+		Password:   p.cfg.Password,
+		OnResponse: c.onProvisional,
+	})
+	if err != nil {
+		c.failOutbound(ringCtx, err)
+		return
+	}
+	if err := sess.Ack(context.Background()); err != nil {
+		p.log.Warn("ACK failed", "call", c.id, "err", err)
+	}
+	if c.getState() == StateEnded {
+		// Hung up while the 200 was on its way: the ACK confirmed it, now BYE.
+		c.bye()
+		return
+	}
+	m, err := c.sess.ParseAnswer(sess.InviteResponse.Body())
+	if err != nil {
+		p.log.Warn("bad SDP answer", "call", c.id, "err", err)
+		c.bye()
+		c.end(CauseNoCodec, 0, "the other side answered with audio we cannot use: "+err.Error())
+		return
+	}
+	if err := c.applyMedia(m, false, false); err != nil {
+		p.log.Warn("media start failed", "call", c.id, "err", err)
+	}
+	if c.setState(StateActive) {
+		close(c.answered)
+		ev := c.event(EvAnswered, "answered")
+		p.publish(ev)
+		p.log.Info("answered", "call", c.id, "codec", m.Codec)
+	}
+}
+
+// onProvisional handles 1xx responses. They may come late or out of order
+// (sipgo delivers on goroutines); setState ignores what is stale.
+func (c *call) onProvisional(r *gsip.Response) error {
+	if !r.IsProvisional() || r.StatusCode == 100 {
+		return nil
+	}
+	if body := r.Body(); len(body) > 0 && r.StatusCode == 183 || len(body) > 0 && r.StatusCode == 180 {
+		m, err := c.sess.ParseAnswer(body)
+		if err == nil && c.getState() < StateActive {
+			if err := c.applyMedia(m, true, false); err == nil && c.setState(StateEarly) {
+				c.p.publish(c.event(EvEarlyMedia, "the network is playing a message or ringback"))
+			}
+			return nil
+		}
+	}
+	if r.StatusCode == 180 && c.setState(StateRinging) {
+		c.p.publish(c.event(EvRinging, "ringing"))
+	}
+	return nil
+}
+
+// failOutbound ends a call whose INVITE did not get a 2xx.
+func (c *call) failOutbound(ctx context.Context, err error) {
+	if res, ok := errorsAsResponse(err); ok {
+		cause, text := causeFromStatus(res.StatusCode, res.Reason)
+		if w := res.GetHeader("Warning"); w != nil && res.StatusCode == 488 {
+			text += ": " + Clean(w.Value())
+		}
+		c.end(cause, res.StatusCode, text)
+		return
+	}
+	switch cause := context.Cause(ctx); {
+	case errors.Is(cause, errLocalCancel):
+		c.end(CauseCancelled, 487, "you cancelled the call before it was answered")
+	case errors.Is(cause, errRingTimeout):
+		c.end(CauseNoAnswer, 0, fmt.Sprintf("no answer after %s", c.p.cfg.RingTimeout.Round(time.Second)))
+	case errors.Is(cause, errCallEnded):
+		// ended elsewhere (shutdown, replaced)
+	case ctx.Err() != nil:
+		c.end(CauseShutdown, 0, "opdesk was shut down")
+	case strings.Contains(err.Error(), "timer_b") || strings.Contains(strings.ToLower(err.Error()), "timeout"):
+		c.end(CauseUnreachable, 408, "the PBX or phone did not answer at all (timeout)")
+	default:
+		c.end(CauseUnreachable, 0, "the call could not be placed: "+err.Error())
+	}
+}
+
+// targetURI turns what an operator typed into a SIP URI.
+func (p *Phone) targetURI(target string) (gsip.Uri, error) {
+	t := strings.TrimSpace(target)
+	var u gsip.Uri
+	if t == "" {
+		return u, fmt.Errorf("%w: empty target", ErrBadTarget)
+	}
+	lower := strings.ToLower(t)
+	switch {
+	case strings.HasPrefix(lower, "sip:") || strings.HasPrefix(lower, "sips:"):
+		if err := gsip.ParseUri(t, &u); err != nil || u.Host == "" {
+			return u, fmt.Errorf("%w: %q", ErrBadTarget, target)
+		}
+		return u, nil
+	case strings.HasPrefix(lower, "tel:"):
+		t = t[4:]
+		if i := strings.IndexByte(t, ';'); i >= 0 {
+			t = t[:i]
+		}
+	}
+	if strings.Contains(t, "@") {
+		if err := gsip.ParseUri("sip:"+t, &u); err != nil || u.Host == "" {
+			return u, fmt.Errorf("%w: %q", ErrBadTarget, target)
+		}
+		return u, nil
+	}
+	user := dialString(t)
+	if user == "" {
+		return u, fmt.Errorf("%w: %q has no digits or name to dial", ErrBadTarget, target)
+	}
+	if p.cfg.Domain == "" && p.registrar == nil {
+		return u, fmt.Errorf("%q: %w", target, ErrNoRegistrar)
+	}
+	return gsip.Uri{Scheme: "sip", User: user, Host: p.cfg.Domain, Port: p.domainPort}, nil
+}
+
+// dialString strips visual separators from a number ("03-1234-5678") and
+// rejects characters that cannot be in a SIP user part.
+func dialString(s string) string {
+	var b strings.Builder
+	for _, r := range s {
+		switch {
+		case r == '-' || r == ' ' || r == '(' || r == ')' || r == '.' || r == '\u3000' || r == 'ー' || r == '－':
+			continue
+		case r >= '０' && r <= '９': // full-width digits
+			b.WriteRune('0' + (r - '０'))
+		case r >= '0' && r <= '9', r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z',
+			r == '+', r == '*', r == '#', r == '_', r == '~', r == '!':
+			b.WriteRune(r)
+		default:
+			return ""
+		}
+	}
+	return b.String()
+}

@@ -1,0 +1,18 @@
+package sip
+
+import "errors"
+
+// Sentinel errors. The ctl socket and the TUI turn them into sentences.
+var (
+	ErrClosed       = errors.New("phone is shut down")
+	ErrNoSuchCall   = errors.New("no such call")
+	ErrNoCall       = errors.New("no call to act on")
+	ErrAmbiguous    = errors.New("several calls could be meant; give the call id")
+	ErrBadState     = errors.New("the call is not in a state that allows this")
+	ErrBadTarget    = errors.New("cannot make a SIP address of the target")
+	ErrNoRegistrar  = errors.New("no registrar configured; dial a full SIP URI (sip:user@host:port)")
+	ErrCallFailed   = errors.New("call failed")
+	ErrTransfer     = errors.New("transfer failed")
+	ErrBadDTMF      = errors.New("DTMF digits must be 0-9, *, #, A-D")
+	ErrNotSupported = errors.New("not supported")
+)

@@ -1,0 +1,115 @@
+package sip
+
+import (
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// EventType names what happened. The names are the ones printed by
+// `opdesk ctl events`, so they are part of the documented protocol.
+type EventType string
+
+// Event types.
+const (
+	EvRegistered         EventType = "registered"
+	EvUnregistered       EventType = "unregistered"
+	EvRegistrationFailed EventType = "registration_failed"
+	EvIncoming           EventType = "incoming"
+	EvDialing            EventType = "dialing"
+	EvRinging            EventType = "ringing"
+	EvEarlyMedia         EventType = "early_media"
+	EvAnswered           EventType = "answered"
+	EvHeld               EventType = "held"
+	EvResumed            EventType = "resumed"
+	EvRemoteHeld         EventType = "remote_held"
+	EvRemoteResumed      EventType = "remote_resumed"
+	EvDTMF               EventType = "dtmf"
+	EvTransferring       EventType = "transferring"
+	EvTransferred        EventType = "transferred"
+	EvTransferFailed     EventType = "transfer_failed"
+	EvReferred           EventType = "referred"
+	EvMuted              EventType = "muted"
+	EvUnmuted            EventType = "unmuted"
+	EvEnded              EventType = "ended"
+	EvWarning            EventType = "warning"
+)
+
+// Event is one thing that happened, as a plain value.
+type Event struct {
+	Type   EventType `json:"event"`
+	Time   time.Time `json:"time"`
+	CallID string    `json:"call,omitempty"`
+	// Remote is the other party's URI; RemoteName its display name, stripped
+	// of control characters.
+	Remote     string `json:"remote,omitempty"`
+	RemoteName string `json:"remote_name,omitempty"`
+	Direction  string `json:"direction,omitempty"`
+	Digit      string `json:"digit,omitempty"`
+	// Code is the SIP status code behind the event, when there is one.
+	Code int `json:"code,omitempty"`
+	// Cause is a short machine word ("busy", "no_answer", "remote_hangup").
+	Cause string `json:"cause,omitempty"`
+	// Text says what happened in words an operator understands.
+	Text string `json:"text,omitempty"`
+	// Target is the transfer target or a related call id.
+	Target string `json:"target,omitempty"`
+}
+
+// hub fans events out to subscribers without ever blocking the sender.
+type hub struct {
+	mu      sync.Mutex
+	subs    map[int]chan Event
+	next    int
+	dropped atomic.Uint64
+}
+
+func newHub() *hub { return &hub{subs: map[int]chan Event{}} }
+
+func (h *hub) publish(ev Event) {
+	if ev.Time.IsZero() {
+		ev.Time = time.Now()
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for _, ch := range h.subs {
+		select {
+		case ch <- ev:
+		default:
+			h.dropped.Add(1)
+		}
+	}
+}
+
+func (h *hub) subscribe(buf int) (<-chan Event, func()) {
+	if buf <= 0 {
+		buf = 64
+	}
+	ch := make(chan Event, buf)
+	h.mu.Lock()
+	id := h.next
+	h.next++
+	h.subs[id] = ch
+	h.mu.Unlock()
+	var once sync.Once
+	return ch, func() {
+		once.Do(func() {
+			h.mu.Lock()
+			defer h.mu.Unlock()
+			if _, ok := h.subs[id]; ok {
+				delete(h.subs, id)
+				close(ch)
+			}
+		})
+	}
+}
+
+// closeAll ends every subscription (the phone is closing).
+func (h *hub) closeAll() {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for id, ch := range h.subs {
+		delete(h.subs, id)
+		close(ch)
+	}
+}

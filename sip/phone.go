@@ -1,0 +1,375 @@
+package sip
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/emiago/sipgo"
+	gsip "github.com/emiago/sipgo/sip"
+)
+
+// Config is what the phone needs to know. Durations of zero take defaults.
+type Config struct {
+	User        string
+	Password    string // never logged
+	Domain      string // empty: the registrar's host
+	DisplayName string
+	// Registrar is a SIP URI ("sip:pbx.example.com:5060"); empty means no
+	// registration: calls go directly to the URI dialled.
+	Registrar string
+	Listen    string // host:port; port 0 picks a free one
+	Transport string // udp or tcp
+	Expires   time.Duration
+	UserAgent string
+
+	// RTPIP is the address put in SDP and bound for RTP; empty: the
+	// address SIP is reachable on.
+	RTPIP      string
+	RTPPortMin int
+	RTPPortMax int
+
+	// Input and Output are audio endpoint specs (null, tone:HZ, file:PATH.wav).
+	Input  string
+	Output string
+
+	// RingTimeout ends an unanswered outbound call (default 60 s).
+	RingTimeout time.Duration
+}
+
+// Option configures a Phone.
+type Option func(*Phone)
+
+// WithLogger sets the logger (default: discard).
+func WithLogger(l *slog.Logger) Option { return func(p *Phone) { p.log = l } }
+
+// Phone is one SIP user agent with its calls.
+type Phone struct {
+	cfg Config
+	log *slog.Logger
+
+	ua  *sipgo.UserAgent
+	srv *sipgo.Server
+	cli *sipgo.Client
+	dua *sipgo.DialogUA
+
+	transport  string
+	host       string // advertised host for Via/Contact
+	port       int
+	rtpIP      string
+	aor        gsip.Uri
+	contact    gsip.ContactHeader
+	registrar  *gsip.Uri
+	domainPort int       // port for dialled targets when the domain came from the registrar
+	closer     io.Closer // the SIP socket or listener
+	hub        *hub
+	reg        registration
+	ctx        context.Context
+	cancel     context.CancelFunc
+	wg         sync.WaitGroup
+	closeOnce  sync.Once
+	mu         sync.Mutex
+	calls      map[string]*call // by our id
+	byCallID   map[string]*call
+	nextCallID int
+	muted      bool
+}
+
+// New creates a phone, binds its SIP socket and, when a registrar is
+// configured, starts registering. Close it to unregister and hang up.
+func New(cfg Config, opts ...Option) (*Phone, error) {
+	p := &Phone{
+		cfg:      cfg,
+		log:      slog.New(slog.DiscardHandler),
+		hub:      newHub(),
+		calls:    map[string]*call{},
+		byCallID: map[string]*call{},
+	}
+	for _, o := range opts {
+		o(p)
+	}
+	if err := p.applyDefaults(); err != nil {
+		return nil, err
+	}
+	if err := p.listen(); err != nil {
+		return nil, err
+	}
+	p.ctx, p.cancel = context.WithCancel(context.Background())
+	p.handle()
+	if p.registrar != nil {
+		p.reg.set(RegRegistering, 0, "")
+		p.wg.Add(1)
+		go p.registerLoop()
+	} else {
+		p.reg.set(RegNone, 0, "")
+	}
+	return p, nil
+}
+
+func (p *Phone) applyDefaults() error {
+	c := &p.cfg
+	if c.Transport == "" {
+		c.Transport = "udp"
+	}
+	c.Transport = strings.ToLower(c.Transport)
+	if c.Transport != "udp" && c.Transport != "tcp" {
+		return fmt.Errorf("transport %q: %w (use udp or tcp)", c.Transport, ErrNotSupported)
+	}
+	if c.Expires <= 0 {
+		c.Expires = 300 * time.Second
+	}
+	if c.UserAgent == "" {
+		c.UserAgent = "opdesk"
+	}
+	if c.RingTimeout <= 0 {
+		c.RingTimeout = 60 * time.Second
+	}
+	if c.Listen == "" {
+		c.Listen = "0.0.0.0:5060"
+	}
+	if c.Input == "" {
+		c.Input = "null"
+	}
+	if c.Output == "" {
+		c.Output = "null"
+	}
+	if c.User == "" {
+		c.User = "opdesk"
+	}
+	if c.Registrar != "" {
+		var u gsip.Uri
+		if err := gsip.ParseUri(c.Registrar, &u); err != nil {
+			return fmt.Errorf("registrar %q is not a SIP URI: %w", c.Registrar, err)
+		}
+		if u.Host == "" {
+			return fmt.Errorf("registrar %q has no host", c.Registrar)
+		}
+		p.registrar = &u
+		if c.Domain == "" {
+			// Numbers and names dialled go to the registrar's domain, with
+			// its port when it has one (a proxy on a non-default port only
+			// sees host:port as itself).
+			c.Domain = u.Host
+			p.domainPort = u.Port
+		}
+	}
+	p.transport = c.Transport
+	return nil
+}
+
+func (p *Phone) listen() error {
+	host, portStr, err := net.SplitHostPort(p.cfg.Listen)
+	if err != nil {
+		return fmt.Errorf("listen address %q: %w", p.cfg.Listen, err)
+	}
+	bindHost := host
+	if bindHost == "" {
+		bindHost = "0.0.0.0"
+	}
+	p.host = host
+	if ip := net.ParseIP(host); host == "" || (ip != nil && ip.IsUnspecified()) {
+		p.host = p.outboundIP()
+	}
+	p.rtpIP = p.cfg.RTPIP
+	if p.rtpIP == "" {
+		p.rtpIP = p.host
+	}
+
+	p.ua, err = sipgo.NewUA(sipgo.WithUserAgent(p.cfg.UserAgent), sipgo.WithUserAgentHostname(p.host))
+	if err != nil {
+		return err
+	}
+	p.srv, err = sipgo.NewServer(p.ua, sipgo.WithServerLogger(p.log.With("sipgo", "server")))
+	if err != nil {
+		return err
+	}
+	network4 := p.transport
+	if ip := net.ParseIP(bindHost); ip != nil && ip.To4() != nil {
+		network4 += "4"
+	}
+	addr := net.JoinHostPort(bindHost, portStr)
+	var boundAddr string
+	switch p.transport {
+	case "udp":
+		conn, err := net.ListenPacket(network4, addr)
+		if err != nil {
+			return fmt.Errorf("cannot listen for SIP on udp %s: %w", addr, err)
+		}
+		p.closer = conn
+		boundAddr = conn.LocalAddr().String()
+		go func() { _ = p.srv.ServeUDP(conn) }()
+	case "tcp":
+		ln, err := net.Listen(network4, addr)
+		if err != nil {
+			return fmt.Errorf("cannot listen for SIP on tcp %s: %w", addr, err)
+		}
+		p.closer = ln
+		boundAddr = ln.Addr().String()
+		go func() { _ = p.srv.ServeTCP(ln) }()
+	}
+	_, bp, _ := net.SplitHostPort(boundAddr)
+	p.port, _ = strconv.Atoi(bp)
+	if p.transport == "udp" {
+		// Requests must leave from the listening socket (the registrar
+		// sends calls to it), so wait until sipgo has pooled it.
+		for i := 0; i < 200; i++ {
+			if c, _ := p.ua.TransportLayer().GetConnection("udp", boundAddr); c != nil {
+				break
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+	}
+
+	copts := []sipgo.ClientOption{
+		sipgo.WithClientHostname(p.host),
+		sipgo.WithClientPort(p.port),
+		sipgo.WithClientNAT(),
+		sipgo.WithClientLogger(p.log.With("sipgo", "client")),
+	}
+	if p.transport == "udp" {
+		copts = append(copts, sipgo.WithClientConnectionAddr(boundAddr))
+	}
+	p.cli, err = sipgo.NewClient(p.ua, copts...)
+	if err != nil {
+		return err
+	}
+	domain := p.cfg.Domain
+	if domain == "" {
+		domain = p.host
+	}
+	p.aor = gsip.Uri{Scheme: "sip", User: p.cfg.User, Host: domain}
+	p.contact = gsip.ContactHeader{
+		DisplayName: p.cfg.DisplayName,
+		Address:     gsip.Uri{Scheme: "sip", User: p.cfg.User, Host: p.host, Port: p.port},
+	}
+	if p.transport == "tcp" {
+		p.contact.Address.UriParams = gsip.NewParams()
+		p.contact.Address.UriParams.Add("transport", "tcp")
+	}
+	p.dua = &sipgo.DialogUA{Client: p.cli, ContactHDR: p.contact}
+	return nil
+}
+
+// outboundIP is the local address used to reach the registrar, or a
+// loopback address when there is none to ask.
+func (p *Phone) outboundIP() string {
+	if p.registrar != nil {
+		port := p.registrar.Port
+		if port == 0 {
+			port = 5060
+		}
+		if c, err := net.Dial("udp", net.JoinHostPort(p.registrar.Host, strconv.Itoa(port))); err == nil {
+			defer c.Close()
+			if a, ok := c.LocalAddr().(*net.UDPAddr); ok {
+				return a.IP.String()
+			}
+		}
+	}
+	return "127.0.0.1"
+}
+
+// Addr is the host:port the phone's SIP socket is reachable on.
+func (p *Phone) Addr() string { return net.JoinHostPort(p.host, strconv.Itoa(p.port)) }
+
+// AOR is the phone's address of record.
+func (p *Phone) AOR() string { return p.aor.String() }
+
+// Subscribe returns a channel of events and a function that ends the
+// subscription. A subscriber that falls more than buf events behind loses
+// events (counted in Dropped).
+func (p *Phone) Subscribe(buf int) (<-chan Event, func()) { return p.hub.subscribe(buf) }
+
+// Dropped is how many events subscribers lost because they were slow.
+func (p *Phone) Dropped() uint64 { return p.hub.dropped.Load() }
+
+func (p *Phone) publish(ev Event) { p.hub.publish(ev) }
+
+// Status returns a snapshot of registration and calls.
+func (p *Phone) Status() Status {
+	st, exp, lastErr := p.reg.get()
+	s := Status{
+		Registration: st,
+		AOR:          p.aor.String(),
+		Contact:      p.contact.Address.String(),
+		Expires:      exp,
+		LastError:    lastErr,
+	}
+	if p.registrar != nil {
+		s.Registrar = p.registrar.String()
+	}
+	p.mu.Lock()
+	s.Muted = p.muted
+	calls := make([]*call, 0, len(p.calls))
+	for _, c := range p.calls {
+		calls = append(calls, c)
+	}
+	p.mu.Unlock()
+	for _, c := range calls {
+		s.Calls = append(s.Calls, c.info())
+	}
+	sortCalls(s.Calls)
+	if s.Calls == nil {
+		s.Calls = []CallInfo{}
+	}
+	return s
+}
+
+// Close hangs up every call, unregisters and stops the phone. It waits at
+// most until ctx is done.
+func (p *Phone) Close(ctx context.Context) error {
+	var err error
+	p.closeOnce.Do(func() {
+		p.mu.Lock()
+		calls := make([]*call, 0, len(p.calls))
+		for _, c := range p.calls {
+			calls = append(calls, c)
+		}
+		p.mu.Unlock()
+		var wg sync.WaitGroup
+		for _, c := range calls {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				c.hangup(ctx, CauseShutdown, "opdesk was shut down")
+			}()
+		}
+		wg.Wait()
+		p.cancel()
+		p.wg.Wait()
+		if p.registrar != nil {
+			if _, uerr := p.register(ctx, 0); uerr != nil {
+				err = fmt.Errorf("unregister: %w", uerr)
+			} else {
+				p.reg.set(RegUnregistered, 0, "")
+				p.publish(Event{Type: EvUnregistered, Text: "unregistered from " + p.registrar.Host})
+			}
+		}
+		p.hub.closeAll()
+		_ = p.srv.Close()
+		_ = p.ua.Close()
+		_ = p.closer.Close()
+	})
+	return err
+}
+
+func (p *Phone) closing() bool { return p.ctx.Err() != nil }
+
+// errorsAsResponse extracts the SIP response behind a sipgo dialog error.
+func errorsAsResponse(err error) (*gsip.Response, bool) {
+	var de *sipgo.ErrDialogResponse
+	if errors.As(err, &de) {
+		return de.Res, true
+	}
+	var dv sipgo.ErrDialogResponse
+	if errors.As(err, &dv) {
+		return dv.Res, true
+	}
+	return nil, false
+}

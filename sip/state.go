@@ -1,0 +1,114 @@
+package sip
+
+import (
+	"fmt"
+	"time"
+)
+
+// CallState is where a call is in its life. States only move forward, except
+// Active ⇄ Held.
+type CallState int
+
+// Call states.
+const (
+	StateDialing  CallState = iota // outbound INVITE sent, nothing heard yet
+	StateIncoming                  // inbound INVITE ringing here
+	StateRinging                   // outbound: the far end is ringing (180)
+	StateEarly                     // outbound: early media (183 with SDP)
+	StateActive                    // answered, audio both ways
+	StateHeld                      // on hold (by us)
+	StateEnded
+)
+
+func (s CallState) String() string {
+	switch s {
+	case StateDialing:
+		return "dialing"
+	case StateIncoming:
+		return "incoming"
+	case StateRinging:
+		return "ringing"
+	case StateEarly:
+		return "early"
+	case StateActive:
+		return "active"
+	case StateHeld:
+		return "held"
+	case StateEnded:
+		return "ended"
+	}
+	return fmt.Sprintf("state(%d)", int(s))
+}
+
+// established reports whether the call has been answered and not ended.
+func (s CallState) established() bool { return s == StateActive || s == StateHeld }
+
+// Direction of a call.
+type Direction int
+
+// Directions.
+const (
+	Outbound Direction = iota
+	Inbound
+)
+
+func (d Direction) String() string {
+	if d == Inbound {
+		return "inbound"
+	}
+	return "outbound"
+}
+
+// CallInfo is a snapshot of one call, as a plain value.
+type CallInfo struct {
+	ID          string        `json:"id"`
+	State       string        `json:"state"`
+	Direction   string        `json:"direction"`
+	Remote      string        `json:"remote"`
+	RemoteName  string        `json:"remote_name,omitempty"`
+	Codec       string        `json:"codec,omitempty"`
+	Duration    time.Duration `json:"-"`
+	DurationSec float64       `json:"duration"`
+	Held        bool          `json:"held,omitempty"`
+	RemoteHeld  bool          `json:"remote_held,omitempty"`
+	Muted       bool          `json:"muted,omitempty"`
+	Media       *MediaInfo    `json:"media,omitempty"`
+}
+
+// MediaInfo is the RTP side of a call.
+type MediaInfo struct {
+	Local           string  `json:"local"`
+	Remote          string  `json:"remote"`
+	PacketsSent     uint64  `json:"packets_sent"`
+	PacketsReceived uint64  `json:"packets_received"`
+	Lost            int64   `json:"lost"`
+	JitterMs        float64 `json:"jitter_ms"`
+	// LocalDirection and RemoteDirection are the SDP directions negotiated
+	// last (sendrecv, sendonly, recvonly, inactive).
+	LocalDirection  string `json:"local_direction,omitempty"`
+	RemoteDirection string `json:"remote_direction,omitempty"`
+}
+
+// RegState is the registration state.
+type RegState string
+
+// Registration states.
+const (
+	RegNone         RegState = "none" // no registrar configured
+	RegRegistering  RegState = "registering"
+	RegRegistered   RegState = "registered"
+	RegFailed       RegState = "failed"
+	RegUnregistered RegState = "unregistered"
+)
+
+// Status is a snapshot of the phone.
+type Status struct {
+	Registration RegState   `json:"registration"`
+	Registrar    string     `json:"registrar,omitempty"`
+	AOR          string     `json:"aor"`
+	Contact      string     `json:"contact"`
+	Expires      int        `json:"expires,omitempty"`
+	LastError    string     `json:"last_error,omitempty"`
+	Muted        bool       `json:"muted"`
+	Calls        []CallInfo `json:"calls"`
+}
