@@ -55,8 +55,9 @@ func (p *Phone) dial(_ context.Context, target string, extra []gsip.Header) (str
 		req.AppendHeader(h)
 	}
 	if p.registrar != nil {
-		// The registrar is our outbound proxy.
-		req.SetDestination(hostPort(*p.registrar))
+		// The registrar is our outbound proxy: a pre-loaded route (RFC 3261
+		// §8.1.2), which a CANCEL copies, so it takes the INVITE's path.
+		req.AppendHeader(&gsip.RouteHeader{Address: p.outboundRoute()})
 	}
 	if p.transport == "tcp" {
 		req.SetTransport("TCP")
@@ -77,12 +78,14 @@ func (p *Phone) dial(_ context.Context, target string, extra []gsip.Header) (str
 	return c.id, nil
 }
 
-func hostPort(u gsip.Uri) string {
-	port := u.Port
-	if port == 0 {
-		port = 5060
+// outboundRoute is the registrar as a loose route.
+func (p *Phone) outboundRoute() gsip.Uri {
+	u := gsip.Uri{Scheme: "sip", Host: p.registrar.Host, Port: p.registrar.Port, UriParams: gsip.NewParams()}
+	u.UriParams.Add("lr", "")
+	if p.transport == "tcp" {
+		u.UriParams.Add("transport", "tcp")
 	}
-	return fmt.Sprintf("%s:%d", u.Host, port)
+	return u
 }
 
 // runOutbound sends the INVITE and follows it to an answer or an end.

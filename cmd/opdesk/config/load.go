@@ -159,8 +159,10 @@ func (l *loader) loadEnv() {
 			for i := range fields {
 				envNames[i] = fields[i].env()
 			}
-			l.errs = append(l.errs, &Error{Source: Source{Env: name}, Key: name, Err: ErrUnknownKey,
-				msg: "unknown setting" + didYouMean(suggest(name, envNames), func(s string) string { return s })})
+			// Other programs (and test harnesses) use OPDESK_ names too; an
+			// unknown one is worth a warning, not a refusal to start.
+			l.warnings = append(l.warnings, "environment "+name+" is not an opdesk setting and is ignored"+
+				didYouMean(suggest(name, envNames), func(s string) string { return s }))
 			continue
 		}
 		l.set(f, Source{Env: name}, l.env[name])

@@ -298,3 +298,20 @@ func TestKeyLines(t *testing.T) {
 		t.Errorf("keyLines:\n got %v\nwant %v", got, want)
 	}
 }
+
+// TestUnknownEnvironmentWarns: an OPDESK_ variable that names no setting
+// (another program's, or a typo) is reported, with a suggestion, but does
+// not stop opdesk from starting.
+func TestUnknownEnvironmentWarns(t *testing.T) {
+	cfg, err := Load(LoadOptions{Path: writeConfig(t, ""), Environ: []string{"OPDESK_SIP_EXPIRS=600", "HOME=/nonexistent"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"environment OPDESK_SIP_EXPIRS is not an opdesk setting and is ignored (did you mean OPDESK_SIP_EXPIRES?)"}
+	if !slices.Equal(cfg.Warnings, want) {
+		t.Fatalf("warnings:\n got: %q\nwant: %q", cfg.Warnings, want)
+	}
+	if cfg.SIP.Expires != DefaultExpires {
+		t.Fatalf("expires = %d, the unknown variable must not set anything", cfg.SIP.Expires)
+	}
+}

@@ -1,0 +1,112 @@
+package e2e
+
+import (
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/opdesk/opdesk/sip"
+	"github.com/opdesk/opdesk/test/peers"
+)
+
+// sippCall starts Kamailio, a registered opdesk and a sipp UAS running
+// scenario, and dials the sipp through Kamailio (the registrar is opdesk's
+// outbound proxy). It returns the call id.
+func sippCall(t *testing.T, scenario string) (*Opdesk, *peers.Sipp, string) {
+	t.Helper()
+	k := peers.StartKamailio(t, peers.KamailioOptions{})
+	op := StartOpdesk(t, OpdeskOptions{User: "alice", Registrar: k, Input: "tone:440"})
+	op.WaitRegistered(10 * time.Second)
+	s := peers.StartSipp(t, peers.SippOptions{Scenario: scenario})
+	id := op.MustCtl("dial", fmt.Sprintf("sip:shop@%s", s.Addr())).Call
+	return op, s, id
+}
+
+func waitSipp(t *testing.T, s *peers.Sipp) {
+	t.Helper()
+	if err := s.Wait(ctxT(t, 30*time.Second)); err != nil {
+		t.Fatalf("sipp scenario failed: %v", err)
+	}
+}
+
+// TestSippCancel: the operator hangs up while it rings: CANCEL, 487.
+func TestSippCancel(t *testing.T) {
+	op, s, id := sippCall(t, "uas_ring_cancel")
+	op.WaitEvent(10*time.Second, sip.EvRinging, id)
+	op.MustCtl("hangup", id)
+	if ev := op.WaitEvent(10*time.Second, sip.EvEnded, id); ev.Cause != sip.CauseCancelled {
+		t.Fatalf("ended %+v, want cause cancelled", ev)
+	}
+	waitSipp(t, s)
+}
+
+// TestSippBusy: 486 becomes "busy" in words.
+func TestSippBusy(t *testing.T) {
+	op, s, id := sippCall(t, "uas_busy")
+	ev := op.WaitEvent(10*time.Second, sip.EvEnded, id)
+	if ev.Cause != sip.CauseBusy || ev.Code != 486 || ev.Text == "" {
+		t.Fatalf("ended %+v, want busy 486 with a sentence", ev)
+	}
+	waitSipp(t, s)
+}
+
+// TestSippEarlyMedia: 183 with SDP starts media before the 200.
+func TestSippEarlyMedia(t *testing.T) {
+	op, s, id := sippCall(t, "uas_early_media")
+	op.WaitEvent(10*time.Second, sip.EvEarlyMedia, id)
+	if c := op.Call(id); c.State != "early" || c.Media == nil {
+		t.Fatalf("during early media: %+v", c)
+	}
+	op.WaitEvent(10*time.Second, sip.EvAnswered, id)
+	time.Sleep(500 * time.Millisecond)
+	if c := op.Call(id); c.State != "active" || c.Media.PacketsSent == 0 {
+		t.Fatalf("after 200: %+v media %+v", c, c.Media)
+	}
+	op.MustCtl("hangup", id)
+	op.WaitEvent(10*time.Second, sip.EvEnded, id)
+	waitSipp(t, s)
+}
+
+// TestSippReinvite: the far end puts us on hold with a re-INVITE, then
+// hangs up.
+func TestSippReinvite(t *testing.T) {
+	op, s, id := sippCall(t, "uas_reinvite")
+	op.WaitEvent(10*time.Second, sip.EvAnswered, id)
+	op.WaitEvent(10*time.Second, sip.EvRemoteHeld, id)
+	if ev := op.WaitEvent(10*time.Second, sip.EvEnded, id); ev.Cause != sip.CauseRemoteHangup {
+		t.Fatalf("ended %+v, want remote_hangup", ev)
+	}
+	waitSipp(t, s)
+}
+
+// TestSippEarlyFailure: the far end gives up during early media (183, then
+// 480); the call ends with a reason and media is closed.
+func TestSippEarlyFailure(t *testing.T) {
+	op, s, id := sippCall(t, "uas_bye_early")
+	op.WaitEvent(10*time.Second, sip.EvEarlyMedia, id)
+	ev := op.WaitEvent(10*time.Second, sip.EvEnded, id)
+	if ev.Cause != sip.CauseUnavailable || ev.Code != 480 {
+		t.Fatalf("ended %+v, want unavailable 480", ev)
+	}
+	if calls := op.Status().Calls; len(calls) != 0 {
+		t.Fatalf("calls left after the end: %+v", calls)
+	}
+	waitSipp(t, s)
+}
+
+// TestSippNoCommonCodec: an INVITE offering only G.729/Opus gets 488 and
+// the operator is told why; opdesk keeps running.
+func TestSippNoCommonCodec(t *testing.T) {
+	k := peers.StartKamailio(t, peers.KamailioOptions{})
+	op := StartOpdesk(t, OpdeskOptions{User: "alice", Registrar: k})
+	op.WaitRegistered(10 * time.Second)
+	s := peers.StartSipp(t, peers.SippOptions{Scenario: "uac_no_common_codec", Remote: k.Addr(), Args: []string{"-s", "alice"}})
+	ev := op.WaitEvent(10*time.Second, sip.EvEnded, "")
+	if ev.Cause != sip.CauseNoCodec || ev.Code != 488 {
+		t.Fatalf("ended %+v, want no_common_codec 488", ev)
+	}
+	waitSipp(t, s)
+	if st := op.Status(); st.Registration != sip.RegRegistered {
+		t.Fatalf("after the bad call: %+v", st)
+	}
+}

@@ -1,0 +1,100 @@
+package peers
+
+import (
+	"context"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestSippScenariosAgainstBaresip runs every scenario in testdata/sipp
+// against a real baresip, directly and through Kamailio (baresip registered,
+// using it as outbound proxy), so the scenarios are known to be valid.
+func TestSippScenariosAgainstBaresip(t *testing.T) {
+	type step func(ctx context.Context, b *Baresip, s *Sipp) error
+	wait := func(typ string) step {
+		return func(ctx context.Context, b *Baresip, _ *Sipp) error {
+			_, err := b.WaitEvent(ctx, typ)
+			return err
+		}
+	}
+	waitClosed := func(reason string) step {
+		return func(ctx context.Context, b *Baresip, _ *Sipp) error {
+			ev, err := b.WaitEvent(ctx, "CALL_CLOSED")
+			if err == nil && !strings.Contains(ev.Param, reason) {
+				t.Errorf("CALL_CLOSED %q, want %q", ev.Param, reason)
+			}
+			return err
+		}
+	}
+	hangup := func(ctx context.Context, b *Baresip, _ *Sipp) error { return b.Hangup() }
+	pause := func(ctx context.Context, b *Baresip, _ *Sipp) error {
+		time.Sleep(500 * time.Millisecond)
+		return nil
+	}
+	reinvite := func(ctx context.Context, b *Baresip, _ *Sipp) error {
+		_, err := b.WaitEventFunc(ctx, "re-INVITE", func(ev BaresipEvent) bool {
+			return ev.Type == "CALL_REMOTE_SDP" && ev.Param == "offer"
+		})
+		return err
+	}
+	cases := []struct {
+		scenario string
+		uac      bool // sipp calls baresip
+		steps    []step
+	}{
+		{"uas_answer", false, []step{wait("CALL_ESTABLISHED"), pause, hangup, wait("CALL_CLOSED")}},
+		{"uas_busy", false, []step{waitClosed("486")}},
+		{"uas_ring_cancel", false, []step{wait("CALL_RINGING"), hangup, wait("CALL_CLOSED")}},
+		{"uas_early_media", false, []step{wait("CALL_PROGRESS"), wait("CALL_ESTABLISHED"), hangup, wait("CALL_CLOSED")}},
+		{"uas_reinvite", false, []step{wait("CALL_ESTABLISHED"), reinvite, waitClosed("")}},
+		{"uas_bye_early", false, []step{wait("CALL_PROGRESS"), waitClosed("480")}},
+		{"uac_no_common_codec", true, nil},
+	}
+	if len(cases) != len(SippScenarios()) {
+		t.Errorf("scenarios %v, cases %d: add a case for each scenario", SippScenarios(), len(cases))
+	}
+	for _, proxied := range []bool{false, true} {
+		var k *Kamailio
+		name := "direct"
+		if proxied {
+			k = StartKamailio(t, KamailioOptions{})
+			name = "proxied"
+		}
+		for _, tc := range cases {
+			t.Run(name+"/"+tc.scenario, func(t *testing.T) {
+				ctx := ctxT(t, 30*time.Second)
+				b := StartBaresip(t, BaresipOptions{User: "bob", Registrar: k, ViaProxy: true})
+				if proxied {
+					if err := b.WaitRegistered(ctx); err != nil {
+						t.Fatal(err)
+					}
+				}
+				var s *Sipp
+				if tc.uac {
+					remote := Host + ":" + itoa(b.SIPPort())
+					if proxied {
+						remote = k.Addr()
+					}
+					s = StartSipp(t, SippOptions{Scenario: tc.scenario, Remote: remote, Args: []string{"-s", "bob"}})
+				} else {
+					s = StartSipp(t, SippOptions{Scenario: tc.scenario})
+					if err := b.Dial(s.URI("sipp")); err != nil {
+						t.Fatal(err)
+					}
+				}
+				for _, st := range tc.steps {
+					if err := st(ctx, b, s); err != nil {
+						t.Fatal(err)
+					}
+				}
+				if err := s.Wait(ctx); err != nil {
+					t.Fatal(err)
+				}
+			})
+		}
+	}
+}
+
+func itoa(i int) string { return strconv.Itoa(i) }
