@@ -2,6 +2,10 @@ package e2e
 
 import (
 	"fmt"
+	"net"
+	"os"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -22,6 +26,21 @@ func sippCall(t *testing.T, scenario string) (*Opdesk, *peers.Sipp, string) {
 	return op, s, id
 }
 
+// assertMediaClosed checks that a call's RTP and RTCP ports were released.
+func assertMediaClosed(t *testing.T, local string) {
+	t.Helper()
+	host, port, _ := strings.Cut(local, ":")
+	n, _ := strconv.Atoi(port)
+	for _, p := range []int{n, n + 1} {
+		addr := fmt.Sprintf("%s:%d", host, p)
+		c, err := net.ListenPacket("udp", addr)
+		if err != nil {
+			t.Fatalf("the call's media port %s is still open after the call ended: %v", addr, err)
+		}
+		c.Close()
+	}
+}
+
 func waitSipp(t *testing.T, s *peers.Sipp) {
 	t.Helper()
 	if err := s.Wait(ctxT(t, 30*time.Second)); err != nil {
@@ -36,6 +55,9 @@ func TestSippCancel(t *testing.T) {
 	op.MustCtl("hangup", id)
 	if ev := op.WaitEvent(10*time.Second, sip.EvEnded, id); ev.Cause != sip.CauseCancelled {
 		t.Fatalf("ended %+v, want cause cancelled", ev)
+	}
+	if calls := op.Status().Calls; len(calls) != 0 {
+		t.Fatalf("calls left after CANCEL: %+v", calls)
 	}
 	waitSipp(t, s)
 }
@@ -73,9 +95,14 @@ func TestSippReinvite(t *testing.T) {
 	op, s, id := sippCall(t, "uas_reinvite")
 	op.WaitEvent(10*time.Second, sip.EvAnswered, id)
 	op.WaitEvent(10*time.Second, sip.EvRemoteHeld, id)
+	c := op.Call(id)
+	if !c.RemoteHeld || c.Media.LocalDirection != "recvonly" || c.Media.RemoteDirection != "sendonly" {
+		t.Fatalf("after the far end's hold re-INVITE: %+v media %+v", c, c.Media)
+	}
 	if ev := op.WaitEvent(10*time.Second, sip.EvEnded, id); ev.Cause != sip.CauseRemoteHangup {
 		t.Fatalf("ended %+v, want remote_hangup", ev)
 	}
+	assertMediaClosed(t, c.Media.Local)
 	waitSipp(t, s)
 }
 
@@ -84,7 +111,9 @@ func TestSippReinvite(t *testing.T) {
 func TestSippEarlyFailure(t *testing.T) {
 	op, s, id := sippCall(t, "uas_bye_early")
 	op.WaitEvent(10*time.Second, sip.EvEarlyMedia, id)
+	local := op.Call(id).Media.Local
 	ev := op.WaitEvent(10*time.Second, sip.EvEnded, id)
+	assertMediaClosed(t, local)
 	if ev.Cause != sip.CauseUnavailable || ev.Code != 480 {
 		t.Fatalf("ended %+v, want unavailable 480", ev)
 	}
@@ -109,4 +138,42 @@ func TestSippNoCommonCodec(t *testing.T) {
 	if st := op.Status(); st.Registration != sip.RegRegistered {
 		t.Fatalf("after the bad call: %+v", st)
 	}
+}
+
+// TestSipp200Retransmit: a 200 OK that comes again after our ACK (the ACK
+// was lost, as far as the far end knows) is ACKed again.
+func TestSipp200Retransmit(t *testing.T) {
+	op := StartOpdesk(t, OpdeskOptions{User: "alice", Input: "tone:440"})
+	s := peers.StartSipp(t, peers.SippOptions{Scenario: "uas_200_retransmit"})
+	id := op.MustCtl("dial", fmt.Sprintf("sip:shop@%s", s.Addr())).Call
+	op.WaitEvent(10*time.Second, sip.EvAnswered, id)
+	time.Sleep(1500 * time.Millisecond) // the retransmission comes 300 ms after the ACK
+	op.MustCtl("hangup", id)
+	op.WaitEvent(10*time.Second, sip.EvEnded, id)
+	waitSipp(t, s)
+	log, err := os.ReadFile(s.MessageLog())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := strings.Count(string(log), "\nACK sip:"); n < 2 {
+		t.Fatalf("sipp saw %d ACKs, want one per 200 OK (≥ 2)", n)
+	}
+}
+
+// TestSippInfoDTMF: DTMF sent as SIP INFO (application/dtmf-relay) is
+// reported like RFC 4733 digits.
+func TestSippInfoDTMF(t *testing.T) {
+	k := peers.StartKamailio(t, peers.KamailioOptions{})
+	op := StartOpdesk(t, OpdeskOptions{User: "alice", Registrar: k})
+	op.WaitRegistered(10 * time.Second)
+	s := peers.StartSipp(t, peers.SippOptions{Scenario: "uac_info_dtmf", Remote: k.Addr(), Args: []string{"-s", "alice"}})
+	in := op.WaitEvent(10*time.Second, sip.EvIncoming, "")
+	op.MustCtl("answer", in.CallID)
+	op.WaitEvent(10*time.Second, sip.EvDTMF, in.CallID)
+	op.WaitEvent(10*time.Second, sip.EvDTMF, in.CallID)
+	if got := op.Digits(); got != "1#" {
+		t.Fatalf("digits %q, want 1#", got)
+	}
+	op.WaitEvent(10*time.Second, sip.EvEnded, in.CallID)
+	waitSipp(t, s)
 }

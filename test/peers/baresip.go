@@ -89,6 +89,9 @@ func StartBaresip(t testing.TB, opts BaresipOptions) *Baresip {
 		events:   make(chan BaresipEvent, 1024),
 		notify:   make(chan struct{}),
 	}
+	// Its own RTP port range, so baresip's random pick cannot land on a port
+	// handed to another peer that has not bound it yet.
+	rtp := FreeUDPPortRange(t, 8)
 	srate, channels := 48000, 2
 	if file, ok := strings.CutPrefix(opts.Source, "aufile,"); ok {
 		rate, ch, err := wavFormat(file)
@@ -103,7 +106,7 @@ func StartBaresip(t testing.TB, opts BaresipOptions) *Baresip {
 	err := render("baresip.config.tmpl", filepath.Join(dir, "config"), map[string]any{
 		"Host": Host, "SIPPort": b.sipPort, "CtrlPort": b.ctrlPort,
 		"Source": opts.Source, "SrcRate": srate, "SrcChannels": channels,
-		"ModulePath": "/usr/lib/baresip/modules", "DumpDir": b.DumpDir(), "RTPPorts": "",
+		"ModulePath": "/usr/lib/baresip/modules", "DumpDir": b.DumpDir(), "RTPPorts": fmt.Sprintf("%d-%d", rtp, rtp+7),
 	})
 	if err != nil {
 		t.Fatal(err)
