@@ -39,20 +39,32 @@ func TestSippScenariosAgainstBaresip(t *testing.T) {
 		})
 		return err
 	}
-	cases := []struct {
-		scenario string
-		uac      bool // sipp calls baresip
-		steps    []step
-	}{
-		{"uas_answer", false, []step{wait("CALL_ESTABLISHED"), pause, hangup, wait("CALL_CLOSED")}},
-		{"uas_busy", false, []step{waitClosed("486")}},
-		{"uas_ring_cancel", false, []step{wait("CALL_RINGING"), hangup, wait("CALL_CLOSED")}},
-		{"uas_early_media", false, []step{wait("CALL_PROGRESS"), wait("CALL_ESTABLISHED"), hangup, wait("CALL_CLOSED")}},
-		{"uas_reinvite", false, []step{wait("CALL_ESTABLISHED"), reinvite, waitClosed("")}},
-		{"uas_bye_early", false, []step{wait("CALL_PROGRESS"), waitClosed("480")}},
-		{"uac_no_common_codec", true, nil},
+	answer := func(ctx context.Context, b *Baresip, _ *Sipp) error {
+		if _, err := b.WaitEvent(ctx, "CALL_INCOMING"); err != nil {
+			return err
+		}
+		return b.Answer()
 	}
-	if len(cases) != len(SippScenarios()) {
+	cases := []struct {
+		scenario   string
+		uac        bool // sipp calls baresip
+		directOnly bool // builds responses from saved headers: no proxy Via
+		steps      []step
+	}{
+		{"uas_answer", false, false, []step{wait("CALL_ESTABLISHED"), pause, hangup, wait("CALL_CLOSED")}},
+		{"uas_busy", false, false, []step{waitClosed("486")}},
+		{"uas_ring_cancel", false, false, []step{wait("CALL_RINGING"), hangup, wait("CALL_CLOSED")}},
+		{"uas_early_media", false, false, []step{wait("CALL_PROGRESS"), wait("CALL_ESTABLISHED"), hangup, wait("CALL_CLOSED")}},
+		{"uas_reinvite", false, false, []step{wait("CALL_ESTABLISHED"), reinvite, waitClosed("")}},
+		{"uas_bye_early", false, false, []step{wait("CALL_PROGRESS"), waitClosed("480")}},
+		{"uac_no_common_codec", true, false, nil},
+		{"uac_info_dtmf", true, false, []step{answer, wait("CALL_CLOSED")}},
+	}
+	// uas_200_retransmit is checked against opdesk (test/e2e) only:
+	// baresip 1.0 answers the retransmitted 200 with an ACK on a new
+	// branch, which sipp takes for an unexpected message.
+	const checkedElsewhere = 1
+	if len(cases)+checkedElsewhere != len(SippScenarios()) {
 		t.Errorf("scenarios %v, cases %d: add a case for each scenario", SippScenarios(), len(cases))
 	}
 	for _, proxied := range []bool{false, true} {
@@ -63,6 +75,9 @@ func TestSippScenariosAgainstBaresip(t *testing.T) {
 			name = "proxied"
 		}
 		for _, tc := range cases {
+			if proxied && tc.directOnly {
+				continue
+			}
 			t.Run(name+"/"+tc.scenario, func(t *testing.T) {
 				ctx := ctxT(t, 30*time.Second)
 				b := StartBaresip(t, BaresipOptions{User: "bob", Registrar: k, ViaProxy: true})
