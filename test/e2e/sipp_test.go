@@ -144,7 +144,9 @@ func TestSippNoCommonCodec(t *testing.T) {
 // was lost, as far as the far end knows) is ACKed again.
 func TestSipp200Retransmit(t *testing.T) {
 	op := StartOpdesk(t, OpdeskOptions{User: "alice", Input: "tone:440"})
-	s := peers.StartSipp(t, peers.SippOptions{Scenario: "uas_200_retransmit"})
+	// Our ACKs to the repeated 200 are identical to the first (RFC 3261
+	// §13.2.2.4); sipp must not abort on them while it pauses.
+	s := peers.StartSipp(t, peers.SippOptions{Scenario: "uas_200_retransmit", Args: []string{"-default_behaviors", "all,-abortunexp"}})
 	id := op.MustCtl("dial", fmt.Sprintf("sip:shop@%s", s.Addr())).Call
 	op.WaitEvent(10*time.Second, sip.EvAnswered, id)
 	time.Sleep(1500 * time.Millisecond) // the retransmission comes 300 ms after the ACK
