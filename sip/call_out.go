@@ -226,7 +226,7 @@ func dialString(s string) string {
 	var b strings.Builder
 	for _, r := range s {
 		switch {
-		case r == '-' || r == ' ' || r == '(' || r == ')' || r == '.' || r == '\u3000' || r == 'ー' || r == '－':
+		case strings.ContainsRune("- ().\u3000ー－‐−（）", r): // ASCII and full-width separators
 			continue
 		case r >= '０' && r <= '９': // full-width digits
 			b.WriteRune('0' + (r - '０'))
