@@ -226,6 +226,19 @@ func (p *Phone) onBye(req *gsip.Request, tx gsip.ServerTransaction) {
 	c.mu.Unlock()
 	var err error
 	switch {
+	case uac != nil && !c.getState().established():
+		// BYE on an early dialog (RFC 3261 §15: a callee should not, some
+		// gateways do): end the call but leave the INVITE transaction to
+		// take and ACK its final response.
+		// No CANCEL either: the far end owes the INVITE a final response.
+		c.mu.Lock()
+		c.cancelDial = nil
+		c.mu.Unlock()
+		if err := tx.Respond(gsip.NewResponseFromRequest(req, 200, "OK", nil)); err != nil {
+			p.log.Warn("BYE response", "call", c.id, "err", err)
+		}
+		c.end(CauseRemoteHangup, 0, "the other side hung up during early media")
+		return
 	case uac != nil:
 		err = uac.ReadBye(req, tx)
 	case uas != nil:

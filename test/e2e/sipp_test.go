@@ -179,3 +179,19 @@ func TestSippInfoDTMF(t *testing.T) {
 	op.WaitEvent(10*time.Second, sip.EvEnded, in.CallID)
 	waitSipp(t, s)
 }
+
+// TestSippByeInEarlyMedia: the far end sends BYE on the early dialog; the
+// call ends at once, media is closed, and the INVITE's 487 is still ACKed.
+func TestSippByeInEarlyMedia(t *testing.T) {
+	op := StartOpdesk(t, OpdeskOptions{User: "alice", Input: "tone:440"})
+	s := peers.StartSipp(t, peers.SippOptions{Scenario: "uas_bye_in_early"})
+	id := op.MustCtl("dial", fmt.Sprintf("sip:shop@%s", s.Addr())).Call
+	op.WaitEvent(10*time.Second, sip.EvEarlyMedia, id)
+	local := op.Call(id).Media.Local
+	ev := op.WaitEvent(10*time.Second, sip.EvEnded, id)
+	if ev.Cause != sip.CauseRemoteHangup {
+		t.Fatalf("ended %+v, want remote_hangup", ev)
+	}
+	assertMediaClosed(t, local)
+	waitSipp(t, s)
+}
