@@ -275,6 +275,12 @@ func (c *call) info() CallInfo {
 			PacketsReceived: st.PacketsReceived,
 			Lost:            st.Lost,
 			JitterMs:        st.JitterMs,
+
+			RTCPSent:           st.RTCPSent,
+			RTCPReceived:       st.RTCPReceived,
+			RemoteLossFraction: st.RemoteLossFraction,
+			RemoteJitterMs:     st.RemoteJitterMs,
+			RTTMs:              st.RTTMs,
 		}
 		if c.hasNeg {
 			if a := c.neg.Addr(); a != nil {

@@ -83,6 +83,13 @@ type MediaInfo struct {
 	PacketsReceived uint64  `json:"packets_received"`
 	Lost            int64   `json:"lost"`
 	JitterMs        float64 `json:"jitter_ms"`
+	// RTCP: reports sent and received, and what the other side reported
+	// about our stream.
+	RTCPSent           uint64  `json:"rtcp_sent"`
+	RTCPReceived       uint64  `json:"rtcp_received"`
+	RemoteLossFraction float64 `json:"remote_loss_fraction"`
+	RemoteJitterMs     float64 `json:"remote_jitter_ms"`
+	RTTMs              float64 `json:"rtt_ms,omitempty"`
 	// LocalDirection and RemoteDirection are the SDP directions negotiated
 	// last (sendrecv, sendonly, recvonly, inactive).
 	LocalDirection  string `json:"local_direction,omitempty"`

@@ -27,13 +27,20 @@ func TestCallBaresip(t *testing.T) {
 	_, op, b := registeredPair(t, true)
 	id := op.MustCtl("dial", "bob").Call
 	op.WaitEvent(10*time.Second, sip.EvAnswered, id)
-	time.Sleep(3 * time.Second)
+	time.Sleep(6 * time.Second) // past the first 5 s RTCP report each way
 	c := op.Call(id)
 	if c.State != "active" || c.Codec != "PCMU" || c.Direction != "outbound" {
 		t.Fatalf("call status = %+v", c)
 	}
-	if c.Media == nil || c.Media.PacketsSent < 100 || c.Media.PacketsReceived < 100 {
-		t.Fatalf("media = %+v, want ≥ 100 packets each way in 3 s", c.Media)
+	if c.Media == nil || c.Media.PacketsSent < 250 || c.Media.PacketsReceived < 250 {
+		t.Fatalf("media = %+v, want ≥ 250 packets each way in 6 s", c.Media)
+	}
+	// RTCP both ways: baresip reports receiving ours, and we parsed its.
+	if c.Media.RTCPSent < 1 || c.Media.RTCPReceived < 1 || c.Media.Lost != 0 {
+		t.Fatalf("RTCP: %+v, want reports both ways and no loss on loopback", c.Media)
+	}
+	if _, err := b.WaitEvent(ctxT(t, 5*time.Second), "CALL_RTCP"); err != nil {
+		t.Fatalf("baresip never reported our RTCP: %v", err)
 	}
 	op.MustCtl("hangup", id)
 	ev := op.WaitEvent(10*time.Second, sip.EvEnded, id)
@@ -43,8 +50,8 @@ func TestCallBaresip(t *testing.T) {
 	if _, err := b.WaitEvent(ctxT(t, 10*time.Second), "CALL_CLOSED"); err != nil {
 		t.Fatal(err)
 	}
-	checkTone(t, "baresip received", mustOne(t, b.ReceivedDumps()), 440, 2)
-	checkTone(t, "opdesk received", op.Output, 1000, 2)
+	checkTone(t, "baresip received", mustOne(t, b.ReceivedDumps()), 440, 5)
+	checkTone(t, "opdesk received", op.Output, 1000, 5)
 }
 
 // TestBaresipCallsOpdesk: baresip calls opdesk, which answers over ctl.
