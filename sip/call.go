@@ -173,7 +173,7 @@ func (c *call) applyMedia(m sdp.Media, early, remoteOffer bool) error {
 	}
 	var err error
 	if started {
-		c.stream.Update(params)
+		err = c.stream.Update(params)
 	} else {
 		err = c.stream.Start(params)
 	}
