@@ -13,6 +13,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/opdesk/opdesk/audio"
 )
 
 // DefaultBaresipSource is the audio source baresip sends when none is given:
@@ -94,7 +96,7 @@ func StartBaresip(t testing.TB, opts BaresipOptions) *Baresip {
 	rtp := FreeUDPPortRange(t, 8)
 	srate, channels := 48000, 2
 	if file, ok := strings.CutPrefix(opts.Source, "aufile,"); ok {
-		rate, ch, err := wavFormat(file)
+		_, rate, ch, err := audio.ReadWAV(file)
 		if err != nil {
 			t.Fatalf("baresip source %s: %v", opts.Source, err)
 		}

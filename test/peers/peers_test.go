@@ -2,12 +2,16 @@ package peers
 
 import (
 	"context"
+	"math"
 	"net"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/opdesk/opdesk/audio"
 )
 
 func ctxT(t *testing.T, d time.Duration) context.Context {
@@ -120,30 +124,63 @@ func TestBaresipCallThroughKamailio(t *testing.T) {
 }
 
 // checkHearsTone asserts that b's one received dump holds at least minSec
-// seconds of audio, most of its energy at freq Hz.
+// seconds of audio whose first channel has its strongest spectral peak
+// within ±1 % of freq Hz (so a tone at 1.4×freq, say, fails) and an RMS
+// level above 1000/32768 of full scale (so near-silence fails).
 func checkHearsTone(t *testing.T, b *Baresip, freq float64, minSec float64) {
 	t.Helper()
 	recv := b.ReceivedDumps()
 	if len(recv) != 1 {
 		t.Fatalf("%s's received dumps: %v (all: %v)", b.User, recv, b.DumpFiles())
 	}
-	var w WAV
+	var samples []int16
+	var rate, ch int
+	var sec float64
 	err := waitFor(nil, 5*time.Second, func() bool {
 		var err error
-		w, err = ReadWAV(recv[0])
-		return err == nil && w.Duration() >= minSec
+		samples, rate, ch, err = audio.ReadWAV(recv[0])
+		if err != nil {
+			return false
+		}
+		samples = audio.Channel(samples, ch, 0)
+		sec = float64(len(samples)) / float64(rate)
+		return sec >= minSec
 	})
 	if err != nil {
-		t.Fatalf("%s: %v (%.2f s)", recv[0], err, w.Duration())
+		t.Fatalf("%s: %v (%.2f s)", recv[0], err, sec)
 	}
-	ratio := ToneRatio(w, freq)
-	t.Logf("%s: %d Hz, %d ch, %.2f s, RMS %.0f, %.0f Hz share %.2f", recv[0], w.Rate, w.Channels, w.Duration(), RMS(w), freq, ratio)
-	if ratio < 0.5 || RMS(w) < 1000 {
-		t.Errorf("%s did not hear the %.0f Hz sine: share %.2f, RMS %.0f", b.User, freq, ratio, RMS(w))
+	got, rms := audio.DominantFrequency(samples, rate), audio.RMS(samples)
+	t.Logf("%s: %d Hz, %d ch, %.2f s, RMS %.3f, dominant %.1f Hz", recv[0], rate, ch, sec, rms, got)
+	if math.Abs(got-freq) > 0.01*freq || rms < 1000.0/32768 {
+		t.Errorf("%s did not hear the %.0f Hz sine: dominant %.1f Hz, RMS %.3f", b.User, freq, got, rms)
 	}
-	if other := ToneRatio(w, freq*1.4); other > 0.1 {
-		t.Errorf("%.0f Hz share %.2f: the detector is not selective", freq*1.4, other)
+	// Most of the energy is the tone, not merely its strongest peak.
+	if share := toneShare(samples, rate, freq); share < 0.5 {
+		t.Errorf("%s: only %.2f of the energy is at %.0f Hz", b.User, share, freq)
 	}
+}
+
+// toneShare is the share (0..1) of the signal's energy at freq Hz: the
+// Goertzel power over 20 ms blocks, summed so that phase jumps (jitter
+// buffers, lost packets) do not cancel the tone out. A sine of amplitude A
+// gives power (A*n/2)^2 per block of n samples and energy A^2*n/2.
+func toneShare(x []int16, rate int, freq float64) float64 {
+	block := rate / 50
+	coeff := 2 * math.Cos(2*math.Pi*freq/float64(rate))
+	var power, energy float64
+	for start := 0; start+block <= len(x); start += block {
+		var s1, s2 float64
+		for _, v := range x[start : start+block] {
+			f := float64(v)
+			energy += f * f
+			s1, s2 = f+coeff*s1-s2, s1
+		}
+		power += s1*s1 + s2*s2 - coeff*s1*s2
+	}
+	if energy == 0 {
+		return 0
+	}
+	return power / energy / (float64(block) / 2)
 }
 
 func TestLinphoneRegistersAndCalls(t *testing.T) {
@@ -209,9 +246,7 @@ func TestPulseNullSink(t *testing.T) {
 func TestBaresipAufileManualAnswerOverTCP(t *testing.T) {
 	k := StartKamailio(t, KamailioOptions{TCP: true})
 	src := filepath.Join(t.TempDir(), "tone.wav")
-	if err := WriteWAV(src, Sine(8000, 440, 3, 12000)); err != nil {
-		t.Fatal(err)
-	}
+	writeToneWAV(t, src, 440, 3)
 	alice := StartBaresip(t, BaresipOptions{User: "alice", Registrar: k, TCP: true, Source: "aufile," + src})
 	bob := StartBaresip(t, BaresipOptions{User: "bob", Registrar: k, TCP: true})
 	ctx := ctxT(t, 30*time.Second)
@@ -258,23 +293,45 @@ func TestLinphoneTwoTestsSerialize(t *testing.T) {
 	}
 }
 
-func TestWAVRoundTrip(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "x.wav")
-	in := Sine(8000, 1000, 0.5, 10000)
-	if err := WriteWAV(path, in); err != nil {
-		t.Fatal(err)
-	}
-	out, err := ReadWAV(path)
+// writeToneWAV writes seconds of audio.NewTone(hz) to path as an 8000 Hz
+// mono WAV, for an aufile source.
+func writeToneWAV(t *testing.T, path string, hz, seconds float64) {
+	t.Helper()
+	w, err := audio.CreateWAV(path, audio.SampleRate, 1)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if out.Rate != 8000 || out.Channels != 1 || len(out.Samples) != len(in.Samples) {
-		t.Fatalf("got %d Hz %d ch %d samples", out.Rate, out.Channels, len(out.Samples))
+	tone, frame := audio.NewTone(hz), make([]int16, audio.FrameSamples)
+	for n := int(seconds * audio.SampleRate / audio.FrameSamples); n > 0; n-- {
+		if err := tone.ReadFrame(frame); err != nil {
+			t.Fatal(err)
+		}
+		if err := w.Write(frame); err != nil {
+			t.Fatal(err)
+		}
 	}
-	if r := ToneRatio(out, 1000); r < 0.99 {
-		t.Errorf("1000 Hz share %.3f", r)
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
 	}
-	if r := ToneRatio(out, 1400); r > 0.01 {
-		t.Errorf("1400 Hz share %.3f", r)
+}
+
+// TestToneWAV checks the aufile source writeToneWAV makes: 8000 Hz mono,
+// the right length, and sample for sample the tone audio.NewTone plays.
+func TestToneWAV(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "x.wav")
+	writeToneWAV(t, path, 1000, 0.5)
+	got, rate, ch, err := audio.ReadWAV(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rate != 8000 || ch != 1 || len(got) != 4000 {
+		t.Fatalf("got %d Hz %d ch %d samples", rate, ch, len(got))
+	}
+	want := make([]int16, len(got))
+	if err := audio.NewTone(1000).ReadFrame(want); err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("samples differ from audio.NewTone(1000)")
 	}
 }
