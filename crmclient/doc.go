@@ -1,0 +1,22 @@
+// Package crmclient is opdesk's side of the CRM: the contract (Go types and an
+// OpenAPI 3.1 document), phone-number normalisation, and a typed HTTP client.
+//
+// The contract exists so that a team can put its own CRM behind opdesk instead of
+// the reference server (package crmserver), which implements the same document.
+//
+// What is hand-written, and why: openapi.json is written by hand, not generated from
+// the Go types or the server's routes. It is the promise made to other
+// implementations, so it is reviewed as prose (descriptions, examples, limits), and a
+// generator would turn every refactor of the Go code into a silent contract change.
+// Drift is caught by tests instead: this package's tests check that every schema's
+// properties are exactly the JSON fields of the matching Go type, and crmserver's
+// tests check that the routes it registers are exactly the documented operations.
+// The Go types and the client are hand-written too; the client stays small because
+// it is read by people debugging a live call center, not by a code generator.
+//
+// Errors: every failure to reach the CRM wraps ErrUnavailable; every answer from it
+// that is not 2xx is an *APIError that matches ErrUnauthorized, ErrForbidden,
+// ErrNotFound, ErrInvalidPhone or ErrUnavailable through errors.Is.
+//
+// The durable outbox for what operators type lives in crmclient/outbox.
+package crmclient

@@ -1,0 +1,162 @@
+package crmserver
+
+import (
+	"context"
+	"crypto/sha256"
+	"database/sql"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/opdesk/opdesk/crmclient"
+	"golang.org/x/crypto/bcrypt"
+)
+
+func TestSeed(t *testing.T) {
+	ctx := context.Background()
+	start := time.Now()
+	crm := newTestCRM(t, 2000)
+	t.Logf("seeded 2000 customers in %v", time.Since(start).Round(time.Millisecond))
+	db := crm.st.db
+
+	count := func(q string, args ...any) int {
+		t.Helper()
+		var n int
+		if err := db.QueryRowContext(ctx, q, args...).Scan(&n); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+		return n
+	}
+	if n := count(`SELECT COUNT(*) FROM customers`); n != 2000 {
+		t.Errorf("%d customers", n)
+	}
+	if n := count(`SELECT COUNT(*) FROM users`); n != len(DemoUsers) {
+		t.Errorf("%d users", n)
+	}
+	for _, s := range []crmclient.OrderStatus{crmclient.OrderOrdered, crmclient.OrderShipped, crmclient.OrderDelivered,
+		crmclient.OrderCancelled, crmclient.OrderReturned} {
+		if n := count(`SELECT COUNT(*) FROM orders WHERE status = ?`, s); n < 5 {
+			t.Errorf("only %d orders %s", n, s)
+		}
+	}
+	if n := count(`SELECT COUNT(*) FROM orders WHERE subscription`); n < 100 {
+		t.Errorf("only %d subscription orders", n)
+	}
+	recent := seedNow.Add(-72 * time.Hour).Unix()
+	if n := count(`SELECT COUNT(*) FROM orders WHERE status = 'shipped' AND shipped_at >= ?`, recent); n < 10 {
+		t.Errorf("only %d orders shipped in the last 3 days", n)
+	}
+	if n := count(`SELECT COUNT(*) FROM orders WHERE (status IN ('shipped','delivered','returned')) != (shipped_at IS NOT NULL)
+		OR (status IN ('delivered','returned')) != (delivered_at IS NOT NULL) OR shipped_at > ? OR delivered_at > ?`,
+		seedNow.Unix(), seedNow.Unix()); n != 0 {
+		t.Errorf("%d orders with dates that contradict their status", n)
+	}
+	if n := count(`SELECT COUNT(*) FROM (SELECT e164 FROM customer_phones GROUP BY e164 HAVING COUNT(*) = 2)`); n < 3 {
+		t.Errorf("only %d shared family landlines", n)
+	}
+	if n := count(`SELECT COUNT(*) FROM (SELECT customer_id FROM customer_phones GROUP BY customer_id HAVING COUNT(*) >= 2)`); n < 100 {
+		t.Errorf("only %d customers with several numbers", n)
+	}
+	for _, prefix := range []string{"+813", "+816", "+8190", "+8180"} {
+		if n := count(`SELECT COUNT(*) FROM customer_phones WHERE e164 LIKE ? || '%'`, prefix); n < 50 {
+			t.Errorf("only %d numbers starting %s", n, prefix)
+		}
+	}
+	if n := count(`SELECT COUNT(*) FROM customer_phones WHERE e164 LIKE '+8131%' OR e164 LIKE '+8132%' OR e164 LIKE '+8161%' OR e164 LIKE '+8170%'`); n != 0 {
+		t.Errorf("%d seeded numbers in the ranges reserved for tests", n)
+	}
+
+	rows, err := db.QueryContext(ctx, `SELECT e164 FROM customer_phones`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for rows.Next() {
+		var p string
+		rows.Scan(&p)
+		if got, err := crmclient.NormalizePhone(p, "JP"); err != nil || got != p {
+			t.Errorf("seeded number %s is not valid E.164: %q, %v", p, got, err)
+		}
+	}
+	rows.Close()
+
+	if n := count(`SELECT COUNT(*) FROM calls WHERE notes LIKE '%\%%' ESCAPE '\' OR notes = ''`); n != 0 {
+		t.Errorf("%d call notes unformatted or empty", n)
+	}
+	if n := count(`SELECT COUNT(*) FROM calls WHERE direction = 'outbound'`); n < 50 {
+		t.Errorf("only %d outbound calls", n)
+	}
+
+	if err := Seed(ctx, crm.st, SeedOptions{Customers: 1}); !errors.Is(err, ErrInvalid) {
+		t.Errorf("seeding a non-empty store: %v", err)
+	}
+}
+
+// TestSeedDeterministic: the same seed and Now give byte-identical data, so that a
+// benchmark or a bug report can be reproduced.
+func TestSeedDeterministic(t *testing.T) {
+	digest := func(seed uint64) string {
+		st, err := Open(context.Background(), "sqlite:"+filepath.Join(t.TempDir(), "crm.db"), WithPasswordCost(bcrypt.MinCost))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer st.Close()
+		if err := Seed(context.Background(), st, SeedOptions{Customers: 300, Rand: rand.New(rand.NewPCG(seed, 1)), Now: seedNow, Batch: 64}); err != nil {
+			t.Fatal(err)
+		}
+		return tableDigest(t, st.db)
+	}
+	a, b, c := digest(1), digest(1), digest(2)
+	if a != b {
+		t.Error("same seed, different data")
+	}
+	if a == c {
+		t.Error("different seeds, same data")
+	}
+}
+
+func tableDigest(t *testing.T, db *sql.DB) string {
+	h := sha256.New()
+	for _, q := range []string{
+		`SELECT id || name || name_kana || email || address || notes || created_at FROM customers ORDER BY id`,
+		`SELECT e164 || customer_id || position FROM customer_phones ORDER BY customer_id, position`,
+		`SELECT id || customer_id || items || amount_jpy || status || ordered_at || COALESCE(shipped_at, '-') || COALESCE(delivered_at, '-') || subscription FROM orders ORDER BY id`,
+		`SELECT id || customer_id || started_at || agent || direction || duration_s || disposition || notes FROM calls ORDER BY id`,
+	} {
+		rows, err := db.Query(q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for rows.Next() {
+			var s string
+			rows.Scan(&s)
+			fmt.Fprintln(h, s)
+		}
+		rows.Close()
+	}
+	return fmt.Sprintf("%x", h.Sum(nil))
+}
+
+// TestSeedLooksJapanese spot-checks a seeded card through the API.
+func TestSeedLooksJapanese(t *testing.T) {
+	crm := newTestCRM(t, 50)
+	ctx := context.Background()
+	cl := crm.client(t, "agent1")
+	c, err := cl.GetCustomer(ctx, "1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(c.Name, "　") || !strings.Contains(c.NameKana, "　") || !strings.HasPrefix(c.Address, "〒") || len(c.Phones) == 0 {
+		t.Errorf("customer 1 = %+v", c)
+	}
+	for _, p := range c.Phones {
+		found, err := cl.LookupByPhone(ctx, p)
+		if err != nil || len(found) == 0 || !slices.Contains(customerIDs(found), "1") {
+			t.Errorf("lookup of seeded %s: %v, %v", p, customerIDs(found), err)
+		}
+	}
+}
