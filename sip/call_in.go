@@ -2,6 +2,7 @@ package sip
 
 import (
 	"errors"
+	"strings"
 	"time"
 
 	gsip "github.com/emiago/sipgo/sip"
@@ -128,17 +129,10 @@ func (p *Phone) onInvite(req *gsip.Request, tx gsip.ServerTransaction) {
 	}
 }
 
-func warningText(err error) string {
-	s := Clean(err.Error())
-	out := make([]rune, 0, len(s))
-	for _, r := range s {
-		if r == '"' || r == '\\' {
-			r = '\''
-		}
-		out = append(out, r)
-	}
-	return string(out)
-}
+// warningText makes an error fit inside a quoted Warning header text.
+func warningText(err error) string { return warningQuotes.Replace(Clean(err.Error())) }
+
+var warningQuotes = strings.NewReplacer(`"`, "'", `\`, "'")
 
 // callerOf picks who is calling: P-Asserted-Identity when present, else From.
 func callerOf(req *gsip.Request) (gsip.Uri, string) {
@@ -170,13 +164,7 @@ func splitNameAddr(v string) (name, uri string) {
 	if lt < 0 || gt < lt {
 		return "", v
 	}
-	name = v[:lt]
-	for len(name) > 0 && (name[0] == ' ' || name[0] == '"') {
-		name = name[1:]
-	}
-	for len(name) > 0 && (name[len(name)-1] == ' ' || name[len(name)-1] == '"') {
-		name = name[:len(name)-1]
-	}
+	name = strings.Trim(v[:lt], ` "`)
 	return name, v[lt+1 : gt]
 }
 

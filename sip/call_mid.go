@@ -377,11 +377,8 @@ func (p *Phone) SendDTMF(id, digits string) (string, error) {
 func (p *Phone) SetMuted(m bool) {
 	p.mu.Lock()
 	p.muted = m
-	calls := make([]*call, 0, len(p.calls))
-	for _, c := range p.calls {
-		calls = append(calls, c)
-	}
 	p.mu.Unlock()
+	calls := p.snapshot()
 	for _, c := range calls {
 		c.stream.SetMuted(m)
 	}

@@ -304,13 +304,8 @@ func (p *Phone) Status() Status {
 	if p.registrar != nil {
 		s.Registrar = p.registrar.String()
 	}
-	p.mu.Lock()
-	s.Muted = p.muted
-	calls := make([]*call, 0, len(p.calls))
-	for _, c := range p.calls {
-		calls = append(calls, c)
-	}
-	p.mu.Unlock()
+	s.Muted = p.isMuted()
+	calls := p.snapshot()
 	for _, c := range calls {
 		s.Calls = append(s.Calls, c.info())
 	}
@@ -321,17 +316,23 @@ func (p *Phone) Status() Status {
 	return s
 }
 
+// snapshot returns the current calls; their methods take their own locks.
+func (p *Phone) snapshot() []*call {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	calls := make([]*call, 0, len(p.calls))
+	for _, c := range p.calls {
+		calls = append(calls, c)
+	}
+	return calls
+}
+
 // Close hangs up every call, unregisters and stops the phone. It waits at
 // most until ctx is done.
 func (p *Phone) Close(ctx context.Context) error {
 	var err error
 	p.closeOnce.Do(func() {
-		p.mu.Lock()
-		calls := make([]*call, 0, len(p.calls))
-		for _, c := range p.calls {
-			calls = append(calls, c)
-		}
-		p.mu.Unlock()
+		calls := p.snapshot()
 		var wg sync.WaitGroup
 		for _, c := range calls {
 			wg.Add(1)

@@ -5,6 +5,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 
 	"github.com/opdesk/opdesk/cmd/opdesk/ctl"
@@ -40,16 +41,11 @@ func runCtl(cfgArgs, args []string, stdout, stderr io.Writer) int {
 	}
 	if !rep.OK {
 		fmt.Fprintf(stderr, "opdesk ctl: %s\n", rep.Error)
-		if _, usage := usageError(rep.Error); usage {
+		if strings.HasPrefix(rep.Error, "usage") {
 			return 2
 		}
 		return 1
 	}
 	_, _ = stdout.Write(line)
 	return 0
-}
-
-func usageError(msg string) (string, bool) {
-	const p = "usage"
-	return msg, len(msg) >= len(p) && msg[:len(p)] == p
 }

@@ -18,7 +18,7 @@ func TestTCP(t *testing.T) {
 		t.Fatal(err)
 	}
 	st := op.WaitRegistered(10 * time.Second)
-	if st.Contact == "" || !containsTCP(st.Contact) {
+	if st.Contact == "" || !strings.Contains(st.Contact, "transport=tcp") {
 		t.Fatalf("contact %q does not say transport=tcp", st.Contact)
 	}
 	id := op.MustCtl("dial", "bob").Call
@@ -31,5 +31,3 @@ func TestTCP(t *testing.T) {
 	}
 	checkTone(t, "baresip received", mustOne(t, b.ReceivedDumps()), 440, 0.5)
 }
-
-func containsTCP(s string) bool { return strings.Contains(s, "transport=tcp") }
