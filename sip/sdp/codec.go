@@ -59,8 +59,12 @@ var staticFormats = map[uint8]format{
 
 // mediaFormats returns the formats of an RTP m= line in the listed order,
 // named by the line's a=rtpmap attributes (RFC 4566 §6) or, for static
-// payload types without one, by RFC 3551. A format that is not a payload type
-// (0-127) makes the line malformed. A garbled rtpmap is ignored.
+// payload types, by RFC 3551. Only dynamic payload types (96-127) take
+// their meaning from an rtpmap: static and unassigned ones (0-95) are fixed
+// by RFC 3551 §3, so "a=rtpmap:6 PCMU/8000" is still DVI4 (sending PCMU
+// under PT 6 would be heard as DVI4 by a conforming peer) and an unassigned
+// PT is an unknown format. A format that is not a payload
+// type (0-127) makes the line malformed. A garbled rtpmap is ignored.
 func mediaFormats(md *psdp.MediaDescription) ([]format, error) {
 	var maps [128]format // by PT; the first rtpmap for a PT wins
 	var mapped [128]bool
@@ -80,10 +84,10 @@ func mediaFormats(md *psdp.MediaDescription) ([]format, error) {
 				ErrMalformed, clean(s), md.MediaName.Media)
 		}
 		switch f, static := staticFormats[uint8(pt)]; {
-		case mapped[pt]:
-			out = append(out, maps[pt])
 		case static:
 			out = append(out, f)
+		case mapped[pt] && pt >= 96:
+			out = append(out, maps[pt])
 		default:
 			out = append(out, format{pt: uint8(pt)})
 		}
