@@ -16,8 +16,11 @@ func FuzzLoadFile(f *testing.F) {
 	f.Add([]byte("[sip]\nexpirs = 600\ntransport = \"tls\"\n"))
 	f.Add([]byte("sip = { user = \"a\", x = { y = 1 } }\n[[sip]]\n"))
 	f.Add([]byte("[sip\n"))
+	// One file per fuzzing process, rewritten for each input: a temporary
+	// directory per input made the workers slow enough to miss the fuzzing
+	// engine's deadlines on a loaded machine.
+	path := filepath.Join(f.TempDir(), "config.toml")
 	f.Fuzz(func(t *testing.T, doc []byte) {
-		path := filepath.Join(t.TempDir(), "config.toml")
 		if err := os.WriteFile(path, doc, 0o600); err != nil {
 			t.Fatal(err)
 		}
