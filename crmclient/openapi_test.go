@@ -31,8 +31,25 @@ func loadDoc(t *testing.T) openapiDoc {
 	return doc
 }
 
-// schemaTypes maps each documented object schema to the Go type that carries it.
-var schemaTypes = map[string]reflect.Type{
+// schemaTypes maps each documented object schema to the Go type that carries it;
+// each part of the contract lists its own (coreSchemaTypes here, the others beside
+// their types' tests).
+var schemaTypes = mergeSchemaTypes(coreSchemaTypes, contentSchemaTypes, campaignSchemaTypes, eventSchemaTypes)
+
+func mergeSchemaTypes(parts ...map[string]reflect.Type) map[string]reflect.Type {
+	all := map[string]reflect.Type{}
+	for _, p := range parts {
+		for k, v := range p {
+			if _, dup := all[k]; dup {
+				panic("schema " + k + " is listed twice")
+			}
+			all[k] = v
+		}
+	}
+	return all
+}
+
+var coreSchemaTypes = map[string]reflect.Type{
 	"Error":             reflect.TypeFor[ErrorBody](),
 	"ErrorDetail":       reflect.TypeFor[ErrorDetail](),
 	"LoginRequest":      reflect.TypeFor[LoginRequest](),

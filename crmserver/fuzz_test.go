@@ -6,7 +6,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -17,7 +16,7 @@ import (
 // fuzzHandler is a seeded handler and a valid token for in-process fuzzing.
 func fuzzHandler(f *testing.F) (http.Handler, string) {
 	ctx := context.Background()
-	st, err := Open(ctx, "sqlite:"+filepath.Join(f.TempDir(), "crm.db"), WithPasswordCost(bcrypt.MinCost))
+	st, err := Open(ctx, testDSN(f), WithPasswordCost(bcrypt.MinCost))
 	if err != nil {
 		f.Fatal(err)
 	}

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net/http"
 	"runtime/debug"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -30,7 +31,11 @@ type route struct {
 	handle  func(h *api, w http.ResponseWriter, r *http.Request) error
 }
 
-var routes = []route{
+// routes is every operation; each area of the contract declares its own table
+// beside its handlers.
+var routes = slices.Concat(coreRoutes, contentRoutes, campaignRoutes, eventRoutes)
+
+var coreRoutes = []route{
 	{"GET /openapi.json", public, (*api).openapi},
 	{"POST /v1/login", public, (*api).login},
 	{"GET /v1/me", anyUser, (*api).me},

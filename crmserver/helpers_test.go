@@ -4,7 +4,6 @@ import (
 	"context"
 	"math/rand/v2"
 	"net/http/httptest"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -33,7 +32,7 @@ func newTestCRMWith(t testing.TB, n int, hopts []HandlerOption, opts ...StoreOpt
 	t.Helper()
 	ctx := context.Background()
 	opts = append([]StoreOption{WithPasswordCost(bcrypt.MinCost)}, opts...)
-	st, err := Open(ctx, "sqlite:"+filepath.Join(t.TempDir(), "crm.db"), opts...)
+	st, err := Open(ctx, testDSN(t), opts...)
 	if err != nil {
 		t.Fatal(err)
 	}

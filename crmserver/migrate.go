@@ -2,7 +2,6 @@ package crmserver
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 )
 
@@ -14,10 +13,12 @@ type migration struct {
 	sql     string
 }
 
-var migrations = []migration{
-	{1, "users, sessions, agent states, customers, orders, calls", `
+// migrations are applied in this order; each area of the CRM owns its steps.
+var migrations = []migration{migration1, contentMigration, campaignMigration, eventMigration}
+
+var migration1 = migration{1, "users, sessions, agent states, customers, orders, calls", `
 CREATE TABLE users (
-	id            INTEGER PRIMARY KEY,
+	id            {{pk}},
 	name          TEXT NOT NULL UNIQUE,
 	display_name  TEXT NOT NULL,
 	role          TEXT NOT NULL CHECK (role IN ('agent', 'supervisor')),
@@ -25,71 +26,85 @@ CREATE TABLE users (
 	campaigns     TEXT NOT NULL DEFAULT '[]'   -- JSON array of campaign ids
 );
 CREATE TABLE tokens (
-	hash       BLOB PRIMARY KEY,               -- SHA-256 of the bearer token; the token itself is never stored
-	user_id    INTEGER NOT NULL REFERENCES users (id) ON DELETE CASCADE,
-	expires_at INTEGER NOT NULL
-) WITHOUT ROWID;
+	hash       {{blob}} PRIMARY KEY,               -- SHA-256 of the bearer token; the token itself is never stored
+	user_id    BIGINT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+	expires_at BIGINT NOT NULL
+) {{without_rowid}};
 CREATE TABLE agent_states (
-	user_id INTEGER PRIMARY KEY REFERENCES users (id) ON DELETE CASCADE,
+	user_id BIGINT PRIMARY KEY REFERENCES users (id) ON DELETE CASCADE,
 	state   TEXT NOT NULL,
 	reason  TEXT NOT NULL DEFAULT '',
-	since   INTEGER NOT NULL
+	since   BIGINT NOT NULL
 );
 CREATE TABLE customers (
-	id         INTEGER PRIMARY KEY,
+	id         {{pk}},
 	name       TEXT NOT NULL,
 	name_kana  TEXT NOT NULL DEFAULT '',
 	email      TEXT NOT NULL DEFAULT '',
 	address    TEXT NOT NULL DEFAULT '',
 	notes      TEXT NOT NULL DEFAULT '',
 	search_key TEXT NOT NULL,                  -- name and kana folded for substring search (see searchKey)
-	created_at INTEGER NOT NULL,
-	updated_at INTEGER NOT NULL
+	created_at BIGINT NOT NULL,
+	updated_at BIGINT NOT NULL
 );
 CREATE TABLE customer_phones (
 	e164        TEXT NOT NULL,
-	customer_id INTEGER NOT NULL REFERENCES customers (id) ON DELETE CASCADE,
-	position    INTEGER NOT NULL,
+	customer_id BIGINT NOT NULL REFERENCES customers (id) ON DELETE CASCADE,
+	position    BIGINT NOT NULL,
 	PRIMARY KEY (e164, customer_id)            -- the screen-pop lookup is one index seek
-) WITHOUT ROWID;
+) {{without_rowid}};
 CREATE INDEX customer_phones_customer ON customer_phones (customer_id, position);
 CREATE TABLE orders (
-	id           INTEGER PRIMARY KEY,
-	customer_id  INTEGER NOT NULL REFERENCES customers (id) ON DELETE CASCADE,
+	id           {{pk}},
+	customer_id  BIGINT NOT NULL REFERENCES customers (id) ON DELETE CASCADE,
 	items        TEXT NOT NULL,                -- JSON array of OrderItem: read whole, never queried into
-	amount_jpy   INTEGER NOT NULL,
+	amount_jpy   BIGINT NOT NULL,
 	status       TEXT NOT NULL CHECK (status IN ('ordered', 'shipped', 'delivered', 'cancelled', 'returned')),
-	ordered_at   INTEGER NOT NULL,
-	shipped_at   INTEGER,
-	delivered_at INTEGER,
-	subscription INTEGER NOT NULL DEFAULT 0
+	ordered_at   BIGINT NOT NULL,
+	shipped_at   BIGINT,
+	delivered_at BIGINT,
+	subscription BIGINT NOT NULL DEFAULT 0
 );
 CREATE INDEX orders_customer ON orders (customer_id, ordered_at DESC);
 CREATE TABLE calls (
-	id          INTEGER PRIMARY KEY,
-	customer_id INTEGER NOT NULL REFERENCES customers (id) ON DELETE CASCADE,
-	started_at  INTEGER NOT NULL,
+	id          {{pk}},
+	customer_id BIGINT NOT NULL REFERENCES customers (id) ON DELETE CASCADE,
+	started_at  BIGINT NOT NULL,
 	agent       TEXT NOT NULL,
 	direction   TEXT NOT NULL CHECK (direction IN ('inbound', 'outbound')),
-	duration_s  INTEGER NOT NULL,
+	duration_s  BIGINT NOT NULL,
 	disposition TEXT NOT NULL,
 	notes       TEXT NOT NULL DEFAULT ''
 );
 CREATE INDEX calls_customer ON calls (customer_id, started_at DESC);
-`},
-}
+`}
 
 // migrate applies the steps the database has not seen, each in its own transaction
 // together with its schema_migrations row, so a crash leaves a consistent version.
 func (s *Store) migrate(ctx context.Context) error {
 	if _, err := s.db.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
-		version    INTEGER PRIMARY KEY,
+		version    BIGINT PRIMARY KEY,
 		name       TEXT NOT NULL,
-		applied_at INTEGER NOT NULL)`); err != nil {
+		applied_at BIGINT NOT NULL)`); err != nil {
 		return fmt.Errorf("migrate: %w", err)
 	}
+	if s.db.d == postgresDialect {
+		// SQLite's instr(haystack, needle), which the queries use for substring
+		// search, under PostgreSQL's name for it.
+		if _, err := s.db.ExecContext(ctx, `CREATE OR REPLACE FUNCTION instr(text, text) RETURNS integer
+			LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS 'SELECT strpos($1, $2)'`); err != nil {
+			return fmt.Errorf("migrate: %w", err)
+		}
+	}
 	for _, m := range migrations {
-		err := s.inTx(ctx, func(tx *sql.Tx) error {
+		err := s.inTx(ctx, func(tx *tx) error {
+			if s.db.d == postgresDialect {
+				// SQLite's BEGIN IMMEDIATE already serialises this transaction
+				// against another server starting on the same database.
+				if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(7367)`); err != nil {
+					return err
+				}
+			}
 			// Read inside the (immediate) transaction: two servers opening the same
 			// file at once must not both apply a step.
 			var cur int
@@ -103,7 +118,7 @@ func (s *Store) migrate(ctx context.Context) error {
 			if cur >= m.version {
 				return nil
 			}
-			if _, err := tx.ExecContext(ctx, m.sql); err != nil {
+			if _, err := tx.ExecContext(ctx, s.db.d.schemaSQL(m.sql)); err != nil {
 				return err
 			}
 			_, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)`,

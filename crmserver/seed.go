@@ -78,9 +78,18 @@ func Seed(ctx context.Context, st *Store, opt SeedOptions) error {
 	g := &seedGen{r: opt.Rand, now: opt.Now}
 	for start := 0; start < opt.Customers; start += opt.Batch {
 		end := min(start+opt.Batch, opt.Customers)
-		if err := st.inTx(ctx, func(tx *sql.Tx) error { return g.batch(ctx, tx, start, end) }); err != nil {
+		if err := st.inTx(ctx, func(tx *tx) error { return g.batch(ctx, tx, start, end) }); err != nil {
 			return fmt.Errorf("seed customers %d–%d: %w", start, end, err)
 		}
+	}
+	if err := st.syncIDs(ctx, "customers", "orders", "calls"); err != nil {
+		return fmt.Errorf("seed: %w", err)
+	}
+	if err := seedContent(ctx, st, opt); err != nil {
+		return fmt.Errorf("seed scripts and FAQ: %w", err)
+	}
+	if err := seedCampaigns(ctx, st, opt); err != nil {
+		return fmt.Errorf("seed campaigns: %w", err)
 	}
 	return nil
 }
@@ -98,7 +107,7 @@ type seedGen struct {
 
 type seedStmts struct{ cust, phone, order, call *sql.Stmt }
 
-func (g *seedGen) batch(ctx context.Context, tx *sql.Tx, start, end int) error {
+func (g *seedGen) batch(ctx context.Context, tx *tx, start, end int) error {
 	var s seedStmts
 	for _, p := range []struct {
 		dst **sql.Stmt

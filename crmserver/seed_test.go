@@ -3,11 +3,9 @@ package crmserver
 import (
 	"context"
 	"crypto/sha256"
-	"database/sql"
 	"errors"
 	"fmt"
 	"math/rand/v2"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -44,7 +42,7 @@ func TestSeed(t *testing.T) {
 			t.Errorf("only %d orders %s", n, s)
 		}
 	}
-	if n := count(`SELECT COUNT(*) FROM orders WHERE subscription`); n < 100 {
+	if n := count(`SELECT COUNT(*) FROM orders WHERE subscription = 1`); n < 100 {
 		t.Errorf("only %d subscription orders", n)
 	}
 	recent := seedNow.Add(-72 * time.Hour).Unix()
@@ -56,10 +54,10 @@ func TestSeed(t *testing.T) {
 		seedNow.Unix(), seedNow.Unix()); n != 0 {
 		t.Errorf("%d orders with dates that contradict their status", n)
 	}
-	if n := count(`SELECT COUNT(*) FROM (SELECT e164 FROM customer_phones GROUP BY e164 HAVING COUNT(*) = 2)`); n < 3 {
+	if n := count(`SELECT COUNT(*) FROM (SELECT e164 FROM customer_phones GROUP BY e164 HAVING COUNT(*) = 2) AS shared`); n < 3 {
 		t.Errorf("only %d shared family landlines", n)
 	}
-	if n := count(`SELECT COUNT(*) FROM (SELECT customer_id FROM customer_phones GROUP BY customer_id HAVING COUNT(*) >= 2)`); n < 100 {
+	if n := count(`SELECT COUNT(*) FROM (SELECT customer_id FROM customer_phones GROUP BY customer_id HAVING COUNT(*) >= 2) AS multi`); n < 100 {
 		t.Errorf("only %d customers with several numbers", n)
 	}
 	for _, prefix := range []string{"+813", "+816", "+8190", "+8180"} {
@@ -100,7 +98,7 @@ func TestSeed(t *testing.T) {
 // benchmark or a bug report can be reproduced.
 func TestSeedDeterministic(t *testing.T) {
 	digest := func(seed uint64) string {
-		st, err := Open(context.Background(), "sqlite:"+filepath.Join(t.TempDir(), "crm.db"), WithPasswordCost(bcrypt.MinCost))
+		st, err := Open(context.Background(), testDSN(t), WithPasswordCost(bcrypt.MinCost))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -119,15 +117,15 @@ func TestSeedDeterministic(t *testing.T) {
 	}
 }
 
-func tableDigest(t *testing.T, db *sql.DB) string {
+func tableDigest(t *testing.T, db *db) string {
 	h := sha256.New()
 	for _, q := range []string{
-		`SELECT id || name || name_kana || email || address || notes || created_at FROM customers ORDER BY id`,
-		`SELECT e164 || customer_id || position FROM customer_phones ORDER BY customer_id, position`,
-		`SELECT id || customer_id || items || amount_jpy || status || ordered_at || COALESCE(shipped_at, '-') || COALESCE(delivered_at, '-') || subscription FROM orders ORDER BY id`,
-		`SELECT id || customer_id || started_at || agent || direction || duration_s || disposition || notes FROM calls ORDER BY id`,
+		`SELECT CAST(id AS TEXT) || name || name_kana || email || address || notes || CAST(created_at AS TEXT) FROM customers ORDER BY id`,
+		`SELECT e164 || CAST(customer_id AS TEXT) || CAST(position AS TEXT) FROM customer_phones ORDER BY customer_id, position`,
+		`SELECT CAST(id AS TEXT) || CAST(customer_id AS TEXT) || items || CAST(amount_jpy AS TEXT) || status || CAST(ordered_at AS TEXT) || COALESCE(CAST(shipped_at AS TEXT), '-') || COALESCE(CAST(delivered_at AS TEXT), '-') || CAST(subscription AS TEXT) FROM orders ORDER BY id`,
+		`SELECT CAST(id AS TEXT) || CAST(customer_id AS TEXT) || CAST(started_at AS TEXT) || agent || direction || CAST(duration_s AS TEXT) || disposition || notes FROM calls ORDER BY id`,
 	} {
-		rows, err := db.Query(q)
+		rows, err := db.QueryContext(context.Background(), q)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -11,13 +11,12 @@ import (
 	"time"
 
 	"golang.org/x/crypto/bcrypt"
-	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver (pure Go, no cgo)
 )
 
 // Store is the CRM's data: users and sessions, agent states, customers, orders and
 // call history. It is safe for concurrent use.
 type Store struct {
-	db       *sql.DB
+	db       *db
 	now      func() time.Time
 	pwCost   int
 	tokenTTL time.Duration
@@ -37,21 +36,60 @@ func WithPasswordCost(cost int) StoreOption { return func(s *Store) { s.pwCost =
 // WithTokenTTL sets how long a login lasts (default 12 h: one long shift).
 func WithTokenTTL(d time.Duration) StoreOption { return func(s *Store) { s.tokenTTL = d } }
 
-// Open opens (creating if needed) the database named by dsn and applies pending
-// migrations. Only "sqlite:PATH" is supported in this version.
+// Open opens the database named by dsn and applies pending migrations:
+// "sqlite:PATH" (created if needed) or a PostgreSQL URL "postgres://user@host/db"
+// (the database must exist; the schema is created in the first schema of the
+// connection's search_path).
 //
 // SQLite runs in WAL mode so that screen-pop reads never wait for a writer, with a
 // busy timeout so that concurrent writers queue instead of failing with SQLITE_BUSY,
 // and BEGIN IMMEDIATE so that a read-then-write transaction cannot deadlock on lock
 // upgrade.
 func Open(ctx context.Context, dsn string, opts ...StoreOption) (*Store, error) {
+	pool, d, name, err := openPool(dsn)
+	if err != nil {
+		return nil, err
+	}
+	s := &Store{db: &db{pool: pool, d: d}, now: time.Now, pwCost: bcrypt.DefaultCost, tokenTTL: 12 * time.Hour}
+	for _, o := range opts {
+		o(s)
+	}
+	if err := pool.PingContext(ctx); err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("open %s: %w", name, err)
+	}
+	if err := s.migrate(ctx); err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("open %s: %w", name, err)
+	}
+	return s, nil
+}
+
+// openPool opens the connection pool for dsn. name is what error messages call the
+// database: the file, or the URL without its password.
+func openPool(dsn string) (pool *sql.DB, d dialect, name string, err error) {
+	if strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://") {
+		u, perr := url.Parse(dsn)
+		if perr != nil {
+			return nil, 0, "", fmt.Errorf("open postgres: %w: the URL does not parse", ErrUnsupportedDSN)
+		}
+		name = u.Redacted()
+		pool, err = sql.Open("pgx", dsn)
+		if err != nil {
+			return nil, 0, "", fmt.Errorf("open %s: %w", name, err)
+		}
+		pool.SetMaxOpenConns(16)
+		pool.SetMaxIdleConns(16)
+		pool.SetConnMaxIdleTime(5 * time.Minute)
+		return pool, postgresDialect, name, nil
+	}
 	path, ok := strings.CutPrefix(dsn, "sqlite:")
 	if !ok || path == "" {
-		return nil, fmt.Errorf("open %q: %w (want sqlite:PATH)", dsn, ErrUnsupportedDSN)
+		return nil, 0, "", fmt.Errorf("open %q: %w (want sqlite:PATH or postgres://…)", dsn, ErrUnsupportedDSN)
 	}
 	if dir := filepath.Dir(path); dir != "." {
 		if err := os.MkdirAll(dir, 0o700); err != nil {
-			return nil, fmt.Errorf("open %s: %w", path, err)
+			return nil, 0, "", fmt.Errorf("open %s: %w", path, err)
 		}
 	}
 	q := url.Values{}
@@ -60,41 +98,32 @@ func Open(ctx context.Context, dsn string, opts ...StoreOption) (*Store, error) 
 	q.Add("_pragma", "synchronous(NORMAL)") // durable at checkpoints; WAL keeps the file consistent
 	q.Add("_pragma", "foreign_keys(1)")
 	q.Set("_txlock", "immediate")
-	db, err := sql.Open("sqlite", "file:"+path+"?"+q.Encode())
+	pool, err = sql.Open("sqlite", "file:"+path+"?"+q.Encode())
 	if err != nil {
-		return nil, fmt.Errorf("open %s: %w", path, err)
+		return nil, 0, "", fmt.Errorf("open %s: %w", path, err)
 	}
 	// A handful of connections: readers run in parallel under WAL, writers
 	// serialise in SQLite anyway, and the machine is small.
-	db.SetMaxOpenConns(8)
-	db.SetMaxIdleConns(8)
-	db.SetConnMaxIdleTime(5 * time.Minute)
-
-	s := &Store{db: db, now: time.Now, pwCost: bcrypt.DefaultCost, tokenTTL: 12 * time.Hour}
-	for _, o := range opts {
-		o(s)
-	}
-	if err := s.migrate(ctx); err != nil {
-		db.Close()
-		return nil, fmt.Errorf("open %s: %w", path, err)
-	}
-	return s, nil
+	pool.SetMaxOpenConns(8)
+	pool.SetMaxIdleConns(8)
+	pool.SetConnMaxIdleTime(5 * time.Minute)
+	return pool, sqliteDialect, path, nil
 }
 
 // Close closes the database.
 func (s *Store) Close() error { return s.db.Close() }
 
 // inTx runs fn in a transaction, committing when it returns nil.
-func (s *Store) inTx(ctx context.Context, fn func(*sql.Tx) error) error {
-	tx, err := s.db.BeginTx(ctx, nil)
+func (s *Store) inTx(ctx context.Context, fn func(*tx) error) error {
+	t, err := s.db.pool.BeginTx(ctx, nil)
 	if err != nil {
 		return err
 	}
-	if err := fn(tx); err != nil {
-		_ = tx.Rollback()
+	if err := fn(&tx{tx: t, d: s.db.d}); err != nil {
+		_ = t.Rollback()
 		return err
 	}
-	return tx.Commit()
+	return t.Commit()
 }
 
 // unixTime turns a stored Unix-seconds column into a UTC time; the UI converts to
@@ -108,4 +137,20 @@ func nullTime(v sql.NullInt64) *time.Time {
 	}
 	t := unixTime(v.Int64)
 	return &t
+}
+
+// syncIDs moves PostgreSQL's id sequences past rows inserted with explicit ids (seed
+// data), so that the next INSERT without an id does not collide. SQLite takes the
+// next rowid from the table itself and needs nothing.
+func (s *Store) syncIDs(ctx context.Context, tables ...string) error {
+	if s.db.d != postgresDialect {
+		return nil
+	}
+	for _, t := range tables {
+		if _, err := s.db.ExecContext(ctx, `SELECT setval(pg_get_serial_sequence('`+t+`', 'id'),
+			(SELECT COALESCE(MAX(id), 0) + 1 FROM `+t+`), false)`); err != nil {
+			return fmt.Errorf("sync %s ids: %w", t, err)
+		}
+	}
+	return nil
 }

@@ -2,7 +2,6 @@ package crmserver
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 	"net/mail"
@@ -39,6 +38,9 @@ func (s *Store) SearchCustomers(ctx context.Context, query string, limit int) ([
 	if q == "" {
 		return nil, invalidf("search text is empty")
 	}
+	if strings.IndexByte(q, 0) >= 0 {
+		return nil, nil // stored text never holds NUL (validateCustomer), and PostgreSQL cannot take it
+	}
 	if limit <= 0 {
 		limit = defSearchLimit
 	}
@@ -71,15 +73,14 @@ func (s *Store) CreateCustomer(ctx context.Context, in crmclient.CustomerInput) 
 	}
 	now := s.now().Unix()
 	var id int64
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `INSERT INTO customers
+	err := s.inTx(ctx, func(tx *tx) error {
+		if err := tx.QueryRowContext(ctx, `INSERT INTO customers
 			(name, name_kana, email, address, notes, search_key, created_at, updated_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-			in.Name, in.NameKana, in.Email, in.Address, in.Notes, searchKey(in.Name, in.NameKana), now, now)
-		if err != nil {
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+			in.Name, in.NameKana, in.Email, in.Address, in.Notes, searchKey(in.Name, in.NameKana), now, now,
+		).Scan(&id); err != nil {
 			return err
 		}
-		id, _ = res.LastInsertId()
 		return insertPhones(ctx, tx, id, in.Phones)
 	})
 	if err != nil {
@@ -97,7 +98,7 @@ func (s *Store) UpdateCustomer(ctx context.Context, id string, in crmclient.Cust
 	if err := validateCustomer(&in); err != nil {
 		return crmclient.Customer{}, err
 	}
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
+	err := s.inTx(ctx, func(tx *tx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE customers SET name = ?, name_kana = ?, email = ?, address = ?,
 			notes = ?, search_key = ?, updated_at = ? WHERE id = ?`,
 			in.Name, in.NameKana, in.Email, in.Address, in.Notes, searchKey(in.Name, in.NameKana), s.now().Unix(), n)
@@ -118,7 +119,7 @@ func (s *Store) UpdateCustomer(ctx context.Context, id string, in crmclient.Cust
 	return s.Customer(ctx, id)
 }
 
-func insertPhones(ctx context.Context, tx *sql.Tx, id int64, phones []string) error {
+func insertPhones(ctx context.Context, tx *tx, id int64, phones []string) error {
 	for i, p := range phones {
 		if _, err := tx.ExecContext(ctx, `INSERT INTO customer_phones (e164, customer_id, position) VALUES (?, ?, ?)`,
 			p, id, i); err != nil {
@@ -141,6 +142,9 @@ func validateCustomer(in *crmclient.CustomerInput) error {
 		{"address", in.Address, 300}, {"notes", in.Notes, 10000}} {
 		if !utf8.ValidString(f.val) {
 			return invalidf("%s is not valid UTF-8", f.name)
+		}
+		if strings.IndexByte(f.val, 0) >= 0 {
+			return invalidf("%s contains a NUL character", f.name)
 		}
 		if n := utf8.RuneCountInString(f.val); n > f.max {
 			return invalidf("%s is %d characters; at most %d are allowed", f.name, n, f.max)

@@ -60,11 +60,10 @@ func (s *Store) AddOrder(ctx context.Context, customerID string, o crmclient.Ord
 	if err := validateOrder(o); err != nil {
 		return crmclient.Order{}, err
 	}
-	res, err := s.db.ExecContext(ctx, insertOrderSQL, orderArgs(id, o)...)
-	if err != nil {
+	var oid int64
+	if err := s.db.QueryRowContext(ctx, insertOrderSQL+` RETURNING id`, orderArgs(id, o)...).Scan(&oid); err != nil {
 		return crmclient.Order{}, fmt.Errorf("add order: %w", err)
 	}
-	oid, _ := res.LastInsertId()
 	o.ID, o.CustomerID = strconv.FormatInt(oid, 10), customerID
 	return o, nil
 }
@@ -74,8 +73,16 @@ const insertOrderSQL = `INSERT INTO orders (customer_id, items, amount_jpy, stat
 
 func orderArgs(customerID int64, o crmclient.Order) []any {
 	items, _ := json.Marshal(o.Items)
-	return []any{customerID, items, o.AmountJPY, o.Status, o.OrderedAt.Unix(),
-		optUnix(o.ShippedAt), optUnix(o.DeliveredAt), o.Subscription}
+	return []any{customerID, string(items), o.AmountJPY, o.Status, o.OrderedAt.Unix(),
+		optUnix(o.ShippedAt), optUnix(o.DeliveredAt), boolInt(o.Subscription)}
+}
+
+// boolInt stores a flag as 0 or 1, the one boolean form both databases share.
+func boolInt(b bool) int64 {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 // optUnix stores an optional time as Unix seconds or NULL.
@@ -135,12 +142,11 @@ func (s *Store) AddCall(ctx context.Context, customerID string, c crmclient.Call
 	if !c.Direction.Valid() || c.StartedAt.IsZero() || c.DurationSeconds < 0 {
 		return crmclient.CallEntry{}, invalidf("call needs direction inbound|outbound, started_at and a duration ≥ 0")
 	}
-	res, err := s.db.ExecContext(ctx, insertCallSQL, id, c.StartedAt.Unix(), c.Agent, c.Direction,
-		c.DurationSeconds, c.Disposition, c.Notes)
-	if err != nil {
+	var cid int64
+	if err := s.db.QueryRowContext(ctx, insertCallSQL+` RETURNING id`, id, c.StartedAt.Unix(), c.Agent, c.Direction,
+		c.DurationSeconds, c.Disposition, c.Notes).Scan(&cid); err != nil {
 		return crmclient.CallEntry{}, fmt.Errorf("add call: %w", err)
 	}
-	cid, _ := res.LastInsertId()
 	c.ID, c.CustomerID = strconv.FormatInt(cid, 10), customerID
 	return c, nil
 }

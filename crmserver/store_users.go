@@ -51,14 +51,13 @@ func (s *Store) CreateUser(ctx context.Context, u NewUser) (crmclient.User, erro
 		return crmclient.User{}, fmt.Errorf("create user %s: %w", u.Name, err)
 	}
 	camps, _ := json.Marshal(u.Campaigns)
-	err = s.inTx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `INSERT INTO users (name, display_name, role, password_hash, campaigns)
-			VALUES (?, ?, ?, ?, ?)`, u.Name, u.DisplayName, u.Role, hash, camps)
-		if err != nil {
+	err = s.inTx(ctx, func(tx *tx) error {
+		var id int64
+		if err := tx.QueryRowContext(ctx, `INSERT INTO users (name, display_name, role, password_hash, campaigns)
+			VALUES (?, ?, ?, ?, ?) RETURNING id`, u.Name, u.DisplayName, u.Role, string(hash), string(camps)).Scan(&id); err != nil {
 			return err
 		}
-		id, _ := res.LastInsertId()
-		_, err = tx.ExecContext(ctx, `INSERT INTO agent_states (user_id, state, reason, since) VALUES (?, ?, ?, ?)`,
+		_, err := tx.ExecContext(ctx, `INSERT INTO agent_states (user_id, state, reason, since) VALUES (?, ?, ?, ?)`,
 			id, crmclient.StatusNotReady, "offline", s.now().Unix())
 		return err
 	})
@@ -102,7 +101,7 @@ func (s *Store) Login(ctx context.Context, name, password string) (crmclient.Log
 	sum := sha256.Sum256([]byte(token))
 	now := s.now()
 	exp := now.Add(s.tokenTTL).Truncate(time.Second)
-	err = s.inTx(ctx, func(tx *sql.Tx) error {
+	err = s.inTx(ctx, func(tx *tx) error {
 		// Expired sessions are swept here: logins are rare enough for this to be
 		// cheap, and it needs no background goroutine.
 		if _, err := tx.ExecContext(ctx, `DELETE FROM tokens WHERE expires_at <= ?`, now.Unix()); err != nil {
