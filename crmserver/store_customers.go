@@ -71,22 +71,31 @@ func (s *Store) CreateCustomer(ctx context.Context, in crmclient.CustomerInput) 
 	if err := validateCustomer(&in); err != nil {
 		return crmclient.Customer{}, err
 	}
-	now := s.now().Unix()
 	var id int64
 	err := s.inTx(ctx, func(tx *tx) error {
-		if err := tx.QueryRowContext(ctx, `INSERT INTO customers
-			(name, name_kana, email, address, notes, search_key, created_at, updated_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
-			in.Name, in.NameKana, in.Email, in.Address, in.Notes, searchKey(in.Name, in.NameKana), now, now,
-		).Scan(&id); err != nil {
-			return err
-		}
-		return insertPhones(ctx, tx, id, in.Phones)
+		var err error
+		id, err = insertCustomer(ctx, tx, in, s.now().Unix())
+		return err
 	})
 	if err != nil {
 		return crmclient.Customer{}, fmt.Errorf("create customer: %w", err)
 	}
 	return s.Customer(ctx, strconv.FormatInt(id, 10))
+}
+
+// insertCustomer writes a validated customer (see validateCustomer) and its phones
+// in tx and returns the new id. Every path that creates customers goes through it
+// (HTTP, import), so whatever a customer row needs beside it is written here.
+func insertCustomer(ctx context.Context, tx *tx, in crmclient.CustomerInput, now int64) (int64, error) {
+	var id int64
+	if err := tx.QueryRowContext(ctx, `INSERT INTO customers
+		(name, name_kana, email, address, notes, search_key, created_at, updated_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+		in.Name, in.NameKana, in.Email, in.Address, in.Notes, searchKey(in.Name, in.NameKana), now, now,
+	).Scan(&id); err != nil {
+		return 0, err
+	}
+	return id, insertPhones(ctx, tx, id, in.Phones)
 }
 
 // UpdateCustomer replaces every editable field of a customer, phones included.
