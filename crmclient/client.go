@@ -38,6 +38,8 @@ type Client struct {
 	timeout time.Duration
 	region  string
 
+	cards   *CardCache
+
 	mu    sync.RWMutex
 	token string
 }
@@ -48,6 +50,10 @@ type Option func(*Client)
 // WithHTTPClient sets the http.Client, e.g. one with a custom TLS config. Its own
 // Timeout, if any, still applies per attempt.
 func WithHTTPClient(hc *http.Client) Option { return func(c *Client) { c.hc = hc } }
+
+// WithCardCache keeps the last known screen-pop card of each number in cache, for
+// when the CRM is unreachable (see ScreenPop).
+func WithCardCache(cache *CardCache) Option { return func(c *Client) { c.cards = cache } }
 
 // WithToken sets a bearer token obtained earlier (e.g. kept across restarts).
 func WithToken(token string) Option { return func(c *Client) { c.token = token } }

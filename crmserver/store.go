@@ -154,3 +154,15 @@ func (s *Store) syncIDs(ctx context.Context, tables ...string) error {
 	}
 	return nil
 }
+
+// RedactDSN returns dsn fit for logs and messages: a PostgreSQL URL with its
+// password replaced by "xxxxx"; anything else unchanged.
+func RedactDSN(dsn string) string {
+	if strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://") {
+		if u, err := url.Parse(dsn); err == nil {
+			return u.Redacted()
+		}
+		return "postgres://(unparsable URL)"
+	}
+	return dsn
+}
