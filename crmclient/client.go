@@ -38,7 +38,7 @@ type Client struct {
 	timeout time.Duration
 	region  string
 
-	cards   *CardCache
+	cards *CardCache
 
 	mu    sync.RWMutex
 	token string
