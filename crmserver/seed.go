@@ -105,7 +105,10 @@ type seedGen struct {
 	prevArea string
 }
 
-type seedStmts struct{ cust, phone, order, call *sql.Stmt }
+type seedStmts struct {
+	cust, phone, order, call *sql.Stmt
+	grams                    *gramBuffer // the customers' search index rows (search.go)
+}
 
 func (g *seedGen) batch(ctx context.Context, tx *tx, start, end int) error {
 	var s seedStmts
@@ -126,12 +129,13 @@ func (g *seedGen) batch(ctx context.Context, tx *tx, start, end int) error {
 		defer st.Close()
 		*p.dst = st
 	}
+	s.grams = newGramBuffer(customerGrams, tx)
 	for i := start; i < end; i++ {
 		if err := g.customer(ctx, &s, i); err != nil {
 			return err
 		}
 	}
-	return nil
+	return s.grams.flush(ctx)
 }
 
 // customer writes customer number i (id i+1) with phones, orders and calls.
@@ -180,8 +184,12 @@ func (g *seedGen) customer(ctx context.Context, s *seedStmts, i int) error {
 		notes = customerNotes[r.IntN(len(customerNotes))]
 	}
 	created := g.now.Add(-time.Duration(r.IntN(5*365*24)) * time.Hour)
-	if _, err := s.cust.ExecContext(ctx, id, name, kana, email, addr, notes, searchKey(name, kana),
+	key := searchKey(name, kana)
+	if _, err := s.cust.ExecContext(ctx, id, name, kana, email, addr, notes, key,
 		created.Unix(), created.Unix()); err != nil {
+		return err
+	}
+	if err := s.grams.add(ctx, id, bigrams(key)); err != nil {
 		return err
 	}
 	for pos, p := range phones {

@@ -2,6 +2,7 @@ package crmserver
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"net/mail"
@@ -32,7 +33,8 @@ func (s *Store) LookupPhone(ctx context.Context, e164 string) ([]crmclient.Custo
 
 // SearchCustomers returns customers whose name or kana contains query after folding
 // (see searchKey), by id. The query is a bound parameter to instr, not a LIKE
-// pattern, so neither SQL nor '%' and '_' in it mean anything special.
+// pattern, so neither SQL nor '%' and '_' in it mean anything special. Queries of two
+// characters or more go through the bigram index (see search.go).
 func (s *Store) SearchCustomers(ctx context.Context, query string, limit int) ([]crmclient.Customer, error) {
 	q := foldSearch(query)
 	if q == "" {
@@ -45,8 +47,21 @@ func (s *Store) SearchCustomers(ctx context.Context, query string, limit int) ([
 		limit = defSearchLimit
 	}
 	limit = min(limit, maxSearchLimit)
-	return s.queryCustomers(ctx, `SELECT `+customerCols+` FROM customers c
-		WHERE instr(c.search_key, ?) > 0 ORDER BY c.id LIMIT ?`, q, limit)
+	grams := bigrams(q)
+	if len(grams) == 0 { // one character: nothing to look up, and the scan stops at the first page
+		return s.queryCustomers(ctx, `SELECT `+customerCols+` FROM customers c
+			WHERE instr(c.search_key, ?) > 0 ORDER BY c.id LIMIT ?`, q, limit)
+	}
+	rare, ok, err := rarestGrams(ctx, s.db, customerGrams, grams)
+	if err != nil {
+		return nil, fmt.Errorf("search customers: %w", err)
+	}
+	if !ok {
+		return []crmclient.Customer{}, nil
+	}
+	from, where, args := gramJoin(customerGrams, rare)
+	return s.queryCustomers(ctx, `SELECT `+customerCols+` FROM `+from+` JOIN customers c ON c.id = g0.id
+		WHERE `+where+` AND instr(c.search_key, ?) > 0 ORDER BY g0.id LIMIT ?`, append(args, q, limit)...)
 }
 
 // Customer returns one customer, or ErrNotFound.
@@ -88,11 +103,15 @@ func (s *Store) CreateCustomer(ctx context.Context, in crmclient.CustomerInput) 
 // (HTTP, import), so whatever a customer row needs beside it is written here.
 func insertCustomer(ctx context.Context, tx *tx, in crmclient.CustomerInput, now int64) (int64, error) {
 	var id int64
+	key := searchKey(in.Name, in.NameKana)
 	if err := tx.QueryRowContext(ctx, `INSERT INTO customers
 		(name, name_kana, email, address, notes, search_key, created_at, updated_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
-		in.Name, in.NameKana, in.Email, in.Address, in.Notes, searchKey(in.Name, in.NameKana), now, now,
+		in.Name, in.NameKana, in.Email, in.Address, in.Notes, key, now, now,
 	).Scan(&id); err != nil {
+		return 0, err
+	}
+	if err := insertGrams(ctx, tx, customerGrams, id, bigrams(key)); err != nil { // the search index (search.go)
 		return 0, err
 	}
 	return id, insertPhones(ctx, tx, id, in.Phones)
@@ -108,14 +127,30 @@ func (s *Store) UpdateCustomer(ctx context.Context, id string, in crmclient.Cust
 		return crmclient.Customer{}, err
 	}
 	err := s.inTx(ctx, func(tx *tx) error {
+		// The old key says which index rows to drop. A plain SELECT could read a key
+		// that a concurrent update is replacing (PostgreSQL, read committed); this
+		// UPDATE takes the row lock first and returns the key as it is after any
+		// update it waited for. (SQLite's immediate transaction serialises anyway.)
+		var oldKey string
+		if err := tx.QueryRowContext(ctx, `UPDATE customers SET search_key = search_key WHERE id = ?
+			RETURNING search_key`, n).Scan(&oldKey); err != nil {
+			if errors.Is(err, sql.ErrNoRows) {
+				return fmt.Errorf("customer %q: %w", id, ErrNotFound)
+			}
+			return err
+		}
+		key := searchKey(in.Name, in.NameKana)
 		res, err := tx.ExecContext(ctx, `UPDATE customers SET name = ?, name_kana = ?, email = ?, address = ?,
 			notes = ?, search_key = ?, updated_at = ? WHERE id = ?`,
-			in.Name, in.NameKana, in.Email, in.Address, in.Notes, searchKey(in.Name, in.NameKana), s.now().Unix(), n)
+			in.Name, in.NameKana, in.Email, in.Address, in.Notes, key, s.now().Unix(), n)
 		if err != nil {
 			return err
 		}
 		if k, _ := res.RowsAffected(); k == 0 {
 			return fmt.Errorf("customer %q: %w", id, ErrNotFound)
+		}
+		if err := reindex(ctx, tx, customerGrams, n, oldKey, key); err != nil {
+			return err
 		}
 		if _, err := tx.ExecContext(ctx, `DELETE FROM customer_phones WHERE customer_id = ?`, n); err != nil {
 			return err
