@@ -187,7 +187,8 @@ func TestOpenAPIErrorCodes(t *testing.T) {
 	got := doc.Components.Schemas.ErrorDetail.Properties.Code.Enum
 	want := []string{CodeInvalidJSON, CodeInvalidRequest, CodeInvalidPhone, CodeBodyTooLarge,
 		CodeUnsupportedMedia, CodeUnauthorized, CodeInvalidCredentials, CodeForbidden,
-		CodeNotFound, CodeMethodNotAllowed, CodeInternal, CodeUnavailable}
+		CodeNotFound, CodeMethodNotAllowed, CodeInternal, CodeUnavailable,
+		CodeNoLeads, CodeOutsideCallingHours, CodeLeaseNotHeld, CodeIdempotencyMismatch, CodeNeverCall}
 	sort.Strings(got)
 	sort.Strings(want)
 	if !reflect.DeepEqual(got, want) {

@@ -1,0 +1,297 @@
+package crmserver
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"maps"
+	"regexp"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+	_ "time/tzdata" // calling windows need zone data on machines without /usr/share/zoneinfo (Windows desktops running the demo)
+	"unicode/utf8"
+
+	"github.com/opdesk/opdesk/crmclient"
+)
+
+// Campaign defaults, as a Japanese outbound center would set them: calls between
+// 09:00 and 21:00 Tokyo time (the hours consumer-affairs guidance treats as
+// acceptable for telemarketing), an unanswered call retried after 2 hours, a busy
+// line after 15 minutes, three attempts at most.
+var (
+	defaultWindow = crmclient.CallingWindow{Start: "09:00", End: "21:00", TimeZone: "Asia/Tokyo"}
+	defaultRetry  = crmclient.RetryPolicy{MaxAttempts: 3, DelaySeconds: map[crmclient.AttemptOutcome]int64{
+		crmclient.OutcomeNoAnswer: 2 * 3600,
+		crmclient.OutcomeBusy:     15 * 60,
+	}}
+)
+
+var slugRE = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,63}$`)
+
+// CreateCampaign validates a campaign, fills the defaults (calling window,
+// retry rules) and stores it. The HTTP contract has no route for it yet: seed
+// data and administrators' tools create campaigns.
+func (s *Store) CreateCampaign(ctx context.Context, c crmclient.Campaign) (crmclient.Campaign, error) {
+	if err := validateCampaign(&c); err != nil {
+		return crmclient.Campaign{}, err
+	}
+	spec, err := json.Marshal(c)
+	if err != nil {
+		return crmclient.Campaign{}, fmt.Errorf("create campaign %s: %w", c.ID, err)
+	}
+	_, err = s.db.ExecContext(ctx, `INSERT INTO campaigns (id, direction, spec, created_at) VALUES (?, ?, ?, ?)`,
+		c.ID, c.Direction, string(spec), s.now().Unix())
+	if isUniqueViolation(err) {
+		return crmclient.Campaign{}, invalidf("campaign %s already exists", c.ID)
+	}
+	if err != nil {
+		return crmclient.Campaign{}, fmt.Errorf("create campaign %s: %w", c.ID, err)
+	}
+	return c, nil
+}
+
+// Campaign returns one campaign, or ErrNotFound.
+func (s *Store) Campaign(ctx context.Context, id string) (crmclient.Campaign, error) {
+	return loadCampaign(ctx, s.db, id)
+}
+
+// querier is what both the pool and a transaction offer.
+type querier interface {
+	QueryRowContext(ctx context.Context, q string, args ...any) *sql.Row
+	QueryContext(ctx context.Context, q string, args ...any) (*sql.Rows, error)
+	ExecContext(ctx context.Context, q string, args ...any) (sql.Result, error)
+}
+
+func loadCampaign(ctx context.Context, q querier, id string) (crmclient.Campaign, error) {
+	var c crmclient.Campaign
+	err := q.QueryRowContext(ctx, `SELECT spec FROM campaigns WHERE id = ?`, id).Scan(jsonColumn{&c})
+	if errors.Is(err, sql.ErrNoRows) {
+		return c, fmt.Errorf("campaign %q: %w", id, ErrNotFound)
+	}
+	if err != nil {
+		return c, fmt.Errorf("campaign %q: %w", id, err)
+	}
+	return c, nil
+}
+
+// Campaigns lists campaigns by id: all of them when ids is nil, else those named.
+func (s *Store) Campaigns(ctx context.Context, ids []string) ([]crmclient.Campaign, error) {
+	q, args := `SELECT spec FROM campaigns ORDER BY id`, []any(nil)
+	if ids != nil {
+		if len(ids) == 0 {
+			return []crmclient.Campaign{}, nil
+		}
+		q = `SELECT spec FROM campaigns WHERE id IN (?` + strings.Repeat(", ?", len(ids)-1) + `) ORDER BY id`
+		for _, id := range ids {
+			args = append(args, id)
+		}
+	}
+	rows, err := s.db.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("campaigns: %w", err)
+	}
+	defer rows.Close()
+	out := []crmclient.Campaign{}
+	for rows.Next() {
+		var c crmclient.Campaign
+		if err := rows.Scan(jsonColumn{&c}); err != nil {
+			return nil, fmt.Errorf("campaigns: %w", err)
+		}
+		out = append(out, c)
+	}
+	return out, rows.Err()
+}
+
+// validateCampaign checks a campaign and fills its defaults.
+func validateCampaign(c *crmclient.Campaign) error {
+	c.Name = strings.TrimSpace(c.Name)
+	switch {
+	case !slugRE.MatchString(c.ID):
+		return invalidf("campaign id %q must be 1–64 lower-case letters, digits, '-' or '_'", c.ID)
+	case c.Name == "" || utf8.RuneCountInString(c.Name) > 100 || !cleanText(c.Name):
+		return invalidf("campaign name must be 1–100 characters of text")
+	case !c.Direction.Valid():
+		return invalidf("campaign direction must be inbound or outbound, not %q", c.Direction)
+	case len(c.ScriptID) > 64 || !cleanText(c.ScriptID):
+		return invalidf("script_id is too long")
+	}
+	if c.CallerID != "" {
+		e, err := crmclient.NormalizePhone(c.CallerID, "")
+		if err != nil || e != c.CallerID {
+			return invalidf("caller_id %q must be an E.164 number such as +81312345678", c.CallerID)
+		}
+	}
+	if c.Window == (crmclient.CallingWindow{}) {
+		c.Window = defaultWindow
+	}
+	if c.Window.TimeZone == "" {
+		c.Window.TimeZone = defaultWindow.TimeZone
+	}
+	if _, err := parseWindow(c.Window); err != nil {
+		return err
+	}
+	if c.Retry.MaxAttempts == 0 {
+		c.Retry.MaxAttempts = defaultRetry.MaxAttempts
+	}
+	if c.Retry.DelaySeconds == nil {
+		c.Retry.DelaySeconds = maps.Clone(defaultRetry.DelaySeconds)
+	}
+	if c.Retry.MaxAttempts < 1 || c.Retry.MaxAttempts > 100 {
+		return invalidf("max_attempts must be 1–100, not %d", c.Retry.MaxAttempts)
+	}
+	for o, d := range c.Retry.DelaySeconds {
+		if !o.Valid() {
+			return invalidf("retry delay for unknown outcome %q", o)
+		}
+		if d < 60 || d > 30*24*3600 {
+			return invalidf("retry delay for %s must be 60 s to 30 days, not %d s", o, d)
+		}
+	}
+	return validateSchema(&c.Disposition)
+}
+
+var knownFlags = []crmclient.ResultFlag{crmclient.FlagSuccess, crmclient.FlagCallback,
+	crmclient.FlagRefusedNeverCall, crmclient.FlagDNC, crmclient.FlagEscalate}
+
+func validateSchema(s *crmclient.DispositionSchema) error {
+	if len(s.Results) == 0 {
+		return invalidf("a campaign needs at least one result code")
+	}
+	codes := map[string]bool{}
+	for i := range s.Results {
+		r := &s.Results[i]
+		switch {
+		case r.Code == "" || len(r.Code) > 64 || strings.ContainsAny(r.Code, " \t\r\n") || !cleanText(r.Code):
+			return invalidf("result code %q must be 1–64 characters without spaces", r.Code)
+		case codes[r.Code]:
+			return invalidf("result code %s is listed twice", r.Code)
+		case r.Label == "" || r.LabelJA == "":
+			return invalidf("result code %s needs label and label_ja", r.Code)
+		}
+		codes[r.Code] = true
+		if r.Flags == nil {
+			r.Flags = []crmclient.ResultFlag{}
+		}
+		for _, f := range r.Flags {
+			if !slices.Contains(knownFlags, f) {
+				return invalidf("result code %s has unknown flag %q", r.Code, f)
+			}
+		}
+	}
+	if s.Fields == nil {
+		s.Fields = []crmclient.FormField{}
+	}
+	names := map[string]bool{}
+	for _, f := range s.Fields {
+		switch {
+		case f.Name == "" || len(f.Name) > 64 || !cleanText(f.Name):
+			return invalidf("form field name %q must be 1–64 characters", f.Name)
+		case names[f.Name]:
+			return invalidf("form field %s is listed twice", f.Name)
+		case f.Label == "" || f.LabelJA == "":
+			return invalidf("form field %s needs label and label_ja", f.Name)
+		}
+		names[f.Name] = true
+		switch f.Type {
+		case crmclient.FieldChoice:
+			if len(f.Choices) == 0 {
+				return invalidf("form field %s is a choice without choices", f.Name)
+			}
+		case crmclient.FieldText, crmclient.FieldNumber, crmclient.FieldDate, crmclient.FieldDateTime, crmclient.FieldBool:
+			if len(f.Choices) != 0 {
+				return invalidf("form field %s has choices but is of type %s", f.Name, f.Type)
+			}
+		default:
+			return invalidf("form field %s has unknown type %q", f.Name, f.Type)
+		}
+		for _, c := range f.Codes {
+			if !codes[c] {
+				return invalidf("form field %s names unknown result code %s", f.Name, c)
+			}
+		}
+	}
+	return nil
+}
+
+// cleanText reports whether s is valid UTF-8 without NUL (which PostgreSQL cannot store).
+func cleanText(s string) bool { return utf8.ValidString(s) && strings.IndexByte(s, 0) < 0 }
+
+// window is a parsed calling window: minutes after local midnight.
+type window struct {
+	start, end int
+	loc        *time.Location
+	spec       crmclient.CallingWindow
+}
+
+func parseWindow(w crmclient.CallingWindow) (window, error) {
+	start, ok1 := parseClock(w.Start)
+	end, ok2 := parseClock(w.End)
+	if !ok1 || !ok2 || start == end {
+		return window{}, invalidf("calling window %q–%q must be two different times HH:MM", w.Start, w.End)
+	}
+	loc, err := zone(w.TimeZone)
+	if err != nil {
+		return window{}, err
+	}
+	return window{start: start, end: end, loc: loc, spec: w}, nil
+}
+
+// parseClock reads "HH:MM" (00:00–23:59; "24:00" as the end of the day).
+func parseClock(s string) (int, bool) {
+	if len(s) != 5 || s[2] != ':' {
+		return 0, false
+	}
+	var h, m int
+	for _, c := range s[:2] {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		h = h*10 + int(c-'0')
+	}
+	for _, c := range s[3:] {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		m = m*10 + int(c-'0')
+	}
+	if m > 59 || h > 24 || h == 24 && m != 0 {
+		return 0, false
+	}
+	return h*60 + m, true
+}
+
+// openAt reports whether t falls in the window, read in loc (the lead's zone, or
+// the window's own when loc is nil).
+func (w window) openAt(t time.Time, loc *time.Location) bool {
+	if loc == nil {
+		loc = w.loc
+	}
+	lt := t.In(loc)
+	m := lt.Hour()*60 + lt.Minute()
+	if w.start < w.end {
+		return m >= w.start && m < w.end
+	}
+	return m >= w.start || m < w.end // over midnight
+}
+
+var zones sync.Map // name → *time.Location; LoadLocation reads a file each time
+
+// zone loads an IANA time zone, with a message for people when it is unknown.
+func zone(name string) (*time.Location, error) {
+	if l, ok := zones.Load(name); ok {
+		return l.(*time.Location), nil
+	}
+	if name == "" || name == "Local" || len(name) > 64 {
+		return nil, invalidf("time zone %q is not an IANA zone name such as Asia/Tokyo", name)
+	}
+	l, err := time.LoadLocation(name)
+	if err != nil {
+		return nil, invalidf("time zone %q is not an IANA zone name such as Asia/Tokyo", name)
+	}
+	zones.Store(name, l)
+	return l, nil
+}
