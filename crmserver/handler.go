@@ -74,6 +74,7 @@ type api struct {
 	log     *slog.Logger
 	region  string
 	timeout time.Duration
+	ev      eventConfig // the event stream, monitor key and recordings (events_stream.go)
 }
 
 // Handler returns the CRM's HTTP API over the store: the routes of openapi.json under
@@ -108,14 +109,16 @@ func (s *Store) Handler(opts ...HandlerOption) http.Handler {
 	return h.recoverer(mux)
 }
 
-// wrap adds, around one route: the per-request timeout, authentication and role
-// checks, error mapping and the access log line.
+// wrap adds, around one route: the per-request timeout (except on untimedRoutes),
+// authentication and role checks, error mapping and the access log line.
 func (h *api) wrap(rt route) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
-		ctx, cancel := context.WithTimeout(r.Context(), h.timeout)
-		defer cancel()
-		r = r.WithContext(ctx)
+		if !untimedRoutes[rt.pattern] {
+			ctx, cancel := context.WithTimeout(r.Context(), h.timeout)
+			defer cancel()
+			r = r.WithContext(ctx)
+		}
 		sw := &statusWriter{ResponseWriter: w}
 		user := ""
 

@@ -161,17 +161,27 @@ func (s *Store) SetAgentState(ctx context.Context, userName string, req crmclien
 	}
 	since := s.now().Truncate(time.Second)
 	st := crmclient.AgentState{State: req.State, Reason: req.Reason, Since: since.UTC()}
-	err := s.db.QueryRowContext(ctx, `INSERT INTO agent_states (user_id, state, reason, since)
+	// The agent_state event is written in the same transaction, so the
+	// supervisors' stream shows exactly the states that were stored.
+	err := s.inTx(ctx, func(tx *tx) error {
+		err := tx.QueryRowContext(ctx, `INSERT INTO agent_states (user_id, state, reason, since)
 		SELECT id, ?, ?, ? FROM users WHERE name = ?
 		ON CONFLICT (user_id) DO UPDATE SET state = excluded.state, reason = excluded.reason, since = excluded.since
 		RETURNING (SELECT name FROM users WHERE id = user_id), (SELECT display_name FROM users WHERE id = user_id)`,
-		req.State, req.Reason, since.Unix(), userName).Scan(&st.User, &st.DisplayName)
+			req.State, req.Reason, since.Unix(), userName).Scan(&st.User, &st.DisplayName)
+		if err != nil {
+			return err
+		}
+		_, _, err = s.appendEvent(ctx, tx, crmclient.EventAgentState, st.User, "", st)
+		return err
+	})
 	if errors.Is(err, sql.ErrNoRows) {
 		return crmclient.AgentState{}, fmt.Errorf("user %s: %w", userName, ErrNotFound)
 	}
 	if err != nil {
 		return crmclient.AgentState{}, fmt.Errorf("set agent state: %w", err)
 	}
+	eventBell.ring()
 	return st, nil
 }
 

@@ -47,7 +47,7 @@
 //     (its own timeout) can no longer be applied when the next one arrives;
 //     a server that keeps working on abandoned requests can apply item n+1
 //     before item n.
-//   - A recording's Body is a file path: the file must stay until the item
+//   - A recording's Body names a file: the file must stay until the item
 //     is sent. The outbox guards the path, not the file.
 //   - One process per file: Open takes an exclusive lock (path+".lock") and
 //     fails with ErrLocked otherwise. Durability is that of the disk: one that

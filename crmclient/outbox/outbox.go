@@ -30,8 +30,8 @@ type Item struct {
 	// UUID (version 4); it stays the same on every attempt and restart.
 	Key  string
 	Kind string // KindDisposition, KindCallLog, KindNote, KindRecording
-	// Body is JSON, or for a recording the path of the file to upload. The
-	// file must stay where it is until the item is sent.
+	// Body is JSON; for a recording it names the file to upload (see
+	// crmclient.RecordingItem), which must stay where it is until the item is sent.
 	Body      []byte
 	Created   time.Time
 	Attempts  int    // failed attempts so far
