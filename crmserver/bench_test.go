@@ -5,8 +5,8 @@ import (
 	"math/rand/v2"
 	"net/http/httptest"
 	"os"
-	"strconv"
 	"slices"
+	"strconv"
 	"testing"
 	"time"
 )

@@ -46,8 +46,7 @@ func runCRM(args []string, stdout, stderr io.Writer) int {
 	case "seed":
 		return runCRMSeed(args[1:], stdout, stderr)
 	case "import":
-		fmt.Fprintln(stderr, "opdesk crm import: not available in this build yet")
-		return 1
+		return runCRMImport(args[1:], stdout, stderr)
 	case "help", "--help", "-h":
 		fmt.Fprint(stdout, crmUsage)
 		return 0
@@ -91,6 +90,7 @@ func runCRMServe(args []string, stdout, stderr io.Writer) int {
 	fs, dsn := crmFlags("serve", stderr)
 	listen := fs.String("listen", "127.0.0.1:8080", "address to listen on (HOST:PORT)")
 	region := fs.String("region", "JP", "region for phone numbers written without a country code")
+	recDir := fs.String("recordings", "", "directory for uploaded call recordings (default: beside the SQLite file; see crmserver.WithRecordingsDir)")
 	if err := fs.Parse(args); err != nil || fs.NArg() > 0 {
 		return 2
 	}
@@ -108,10 +108,15 @@ func runCRMServe(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "opdesk crm: cannot listen on %s: %v\n", *listen, err)
 		return 1
 	}
-	srv := crmserver.NewHTTPServer(*listen, st.Handler(crmserver.WithLogger(log), crmserver.WithDefaultRegion(*region)))
+	hopts := []crmserver.HandlerOption{crmserver.WithLogger(log), crmserver.WithDefaultRegion(*region)}
+	if *recDir != "" {
+		hopts = append(hopts, crmserver.WithRecordingsDir(*recDir))
+	}
+	srv := crmserver.NewHTTPServer(*listen, st.Handler(hopts...))
 	fmt.Fprintf(stdout, "opdesk CRM listening on http://%s (database %s)\n", ln.Addr(), redactDSN(*dsn))
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
+	go refreshCoPurchases(ctx, st, log)
 	select {
 	case err := <-errc:
 		fmt.Fprintf(stderr, "opdesk crm: server stopped: %v\n", err)
@@ -124,6 +129,25 @@ func runCRMServe(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "opdesk crm: shutdown: %v\n", err)
 	}
 	return 0
+}
+
+// refreshCoPurchases rebuilds the cross-sell statistics behind the hints at start
+// and then daily (orders arrive all day; the "often bought together" figures move
+// slowly).
+func refreshCoPurchases(ctx context.Context, st *crmserver.Store, log *slog.Logger) {
+	for {
+		t0 := time.Now()
+		if err := st.RecomputeCoPurchases(ctx); err != nil && ctx.Err() == nil {
+			log.Error("cross-sell statistics not refreshed; hints keep the previous ones", "err", err)
+		} else if err == nil {
+			log.Info("cross-sell statistics refreshed", "took", time.Since(t0).Round(time.Millisecond))
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(24 * time.Hour):
+		}
+	}
 }
 
 func runCRMSeed(args []string, stdout, stderr io.Writer) int {
