@@ -4,7 +4,8 @@
 // The contract exists so that a team can put its own CRM behind opdesk instead of
 // the reference server (package crmserver), which implements the same document.
 //
-// What is hand-written, and why: openapi.json is written by hand, not generated from
+// What is hand-written, and why: the OpenAPI document (openapi/*.json, one part per
+// area, merged into one document at load) is written by hand, not generated from
 // the Go types or the server's routes. It is the promise made to other
 // implementations, so it is reviewed as prose (descriptions, examples, limits), and a
 // generator would turn every refactor of the Go code into a silent contract change.
@@ -18,5 +19,7 @@
 // that is not 2xx is an *APIError that matches ErrUnauthorized, ErrForbidden,
 // ErrNotFound, ErrInvalidPhone or ErrUnavailable through errors.Is.
 //
-// The durable outbox for what operators type lives in crmclient/outbox.
+// ScreenPop fetches a caller's card and, with a CardCache, shows the last known one
+// while the CRM is down. OutboxSender delivers the items of the durable outbox for
+// what operators type (crmclient/outbox) to the contract's idempotent routes.
 package crmclient
