@@ -26,6 +26,21 @@ func (c *Client) Campaign(ctx context.Context, id string) (Campaign, error) {
 	return out, err
 }
 
+// CreateCampaign defines a campaign (supervisors); the answer has the defaults
+// filled in.
+func (c *Client) CreateCampaign(ctx context.Context, in Campaign) (Campaign, error) {
+	var out Campaign
+	err := c.do(ctx, http.MethodPost, "/v1/campaigns", nil, in, &out)
+	return out, err
+}
+
+// UpdateCampaign replaces a campaign's definition (supervisors).
+func (c *Client) UpdateCampaign(ctx context.Context, in Campaign) (Campaign, error) {
+	var out Campaign
+	err := c.do(ctx, http.MethodPut, "/v1/campaigns/"+url.PathEscape(in.ID), nil, in, &out)
+	return out, err
+}
+
 // NextLead leases the next lead to call in a campaign: the caller's due personal
 // callbacks first, then the team's, then fresh leads and due retries. While the
 // lease lasts (LeaseUntil) no colleague gets the lead; asking again before

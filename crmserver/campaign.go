@@ -96,7 +96,9 @@ CREATE INDEX idempotency_keys_created ON idempotency_keys (created_at);
 
 var campaignRoutes = []route{
 	{"GET /v1/campaigns", anyUser, (*api).listCampaigns},
+	{"POST /v1/campaigns", supervisor, (*api).createCampaign},
 	{"GET /v1/campaigns/{id}", anyUser, (*api).getCampaign},
+	{"PUT /v1/campaigns/{id}", supervisor, (*api).updateCampaign},
 	{"POST /v1/campaigns/{id}/leads/next", anyUser, (*api).nextLead},
 	{"POST /v1/leads/{id}/release", anyUser, (*api).releaseLead},
 	{"POST /v1/leads/{id}/attempts", anyUser, (*api).recordAttempt},

@@ -50,6 +50,32 @@ func (h *api) getCampaign(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
+func (h *api) createCampaign(w http.ResponseWriter, r *http.Request) error {
+	var c crmclient.Campaign
+	if err := decodeJSON(w, r, &c); err != nil {
+		return err
+	}
+	c, err := h.st.CreateCampaign(r.Context(), c)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusCreated, c)
+	return nil
+}
+
+func (h *api) updateCampaign(w http.ResponseWriter, r *http.Request) error {
+	var c crmclient.Campaign
+	if err := decodeJSON(w, r, &c); err != nil {
+		return err
+	}
+	c, err := h.st.UpdateCampaign(r.Context(), r.PathValue("id"), c)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, c)
+	return nil
+}
+
 func (h *api) nextLead(w http.ResponseWriter, r *http.Request) error {
 	p := principalFrom(r.Context())
 	id := r.PathValue("id")

@@ -33,8 +33,7 @@ var (
 var slugRE = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,63}$`)
 
 // CreateCampaign validates a campaign, fills the defaults (calling window,
-// retry rules) and stores it. The HTTP contract has no route for it yet: seed
-// data and administrators' tools create campaigns.
+// retry rules) and stores it (POST /v1/campaigns, and seed data).
 func (s *Store) CreateCampaign(ctx context.Context, c crmclient.Campaign) (crmclient.Campaign, error) {
 	if err := validateCampaign(&c); err != nil {
 		return crmclient.Campaign{}, err
@@ -50,6 +49,34 @@ func (s *Store) CreateCampaign(ctx context.Context, c crmclient.Campaign) (crmcl
 	}
 	if err != nil {
 		return crmclient.Campaign{}, fmt.Errorf("create campaign %s: %w", c.ID, err)
+	}
+	return c, nil
+}
+
+// UpdateCampaign replaces a campaign's definition (PUT /v1/campaigns/{id}). Its
+// leads, dispositions and callbacks stay: result codes already recorded keep
+// their meaning in history even if the new schema drops them.
+func (s *Store) UpdateCampaign(ctx context.Context, id string, c crmclient.Campaign) (crmclient.Campaign, error) {
+	if c.ID == "" {
+		c.ID = id
+	}
+	if c.ID != id {
+		return crmclient.Campaign{}, invalidf("the body's id %q differs from the campaign %q in the URL; ids cannot be changed", c.ID, id)
+	}
+	if err := validateCampaign(&c); err != nil {
+		return crmclient.Campaign{}, err
+	}
+	spec, err := json.Marshal(c)
+	if err != nil {
+		return crmclient.Campaign{}, fmt.Errorf("update campaign %s: %w", id, err)
+	}
+	res, err := s.db.ExecContext(ctx, `UPDATE campaigns SET direction = ?, spec = ? WHERE id = ?`,
+		c.Direction, string(spec), id)
+	if err != nil {
+		return crmclient.Campaign{}, fmt.Errorf("update campaign %s: %w", id, err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return crmclient.Campaign{}, fmt.Errorf("campaign %q: %w", id, ErrNotFound)
 	}
 	return c, nil
 }
