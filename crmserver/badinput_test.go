@@ -57,6 +57,8 @@ func TestBadInput(t *testing.T) {
 
 	big := append([]byte(`{"name":"x","notes":"`), bytes.Repeat([]byte("あ"), 700_000)...) // ≈2 MB
 	big = append(big, `"}`...)
+	huge := append([]byte(`{"campaign_id":"inbound","code":"other","notes":"`), bytes.Repeat([]byte("x"), 10<<20)...) // 10 MB
+	huge = append(huge, `"}`...)
 
 	tests := []struct {
 		name, method, path, token, ct, body string
@@ -75,6 +77,8 @@ func TestBadInput(t *testing.T) {
 		{"two objects", "POST", "/v1/customers", bearer, "", `{"name":"x"}{"name":"y"}`, nil, 400, "invalid_json", "exactly one JSON object"},
 		{"2 MB body", "POST", "/v1/customers", bearer, "", "", big, 413, "body_too_large", "larger than 1048576 bytes"},
 		{"2 MB login", "POST", "/v1/login", "", "", "", big, 413, "body_too_large", "1 MiB"},
+		{"10 MB agent state", "PUT", "/v1/me/state", bearer, "", "", huge, 413, "body_too_large", "larger than"},
+		{"10 MB customer", "POST", "/v1/customers", bearer, "", "", huge, 413, "body_too_large", "larger than"},
 		{"text/plain", "POST", "/v1/customers", bearer, "text/plain", `{"name":"x"}`, nil, 415, "unsupported_media", "application/json"},
 		{"invalid phone in card", "POST", "/v1/customers", bearer, "", `{"name":"x","phones":["12"]}`, nil, 400, "invalid_phone", "phones[0]"},
 		{"empty name", "POST", "/v1/customers", bearer, "", `{"name":"  "}`, nil, 400, "invalid_request", "name is required"},
