@@ -46,9 +46,6 @@ type LeadResult struct {
 	LeadID string // for LeadAdded
 }
 
-// ErrNotImplemented is returned by store features that a later change fills in.
-var ErrNotImplemented = errors.New("not implemented yet")
-
 // ImportLeads adds rows to a campaign in one transaction per call: a number the
 // campaign already has or that is on the DNC list is reported, not added; a row
 // whose number matches an existing customer links to that customer (the first by

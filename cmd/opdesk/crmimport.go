@@ -107,8 +107,6 @@ func importList(ctx context.Context, sink listimport.Sink, file, campaign string
 // already are.
 func importErrorText(err error, campaign string) string {
 	switch {
-	case errors.Is(err, crmserver.ErrNotImplemented):
-		return "this version of the CRM cannot import leads yet (the store's lead import is not implemented)"
 	case errors.Is(err, crmserver.ErrNotFound):
 		return fmt.Sprintf("there is no campaign %q in this database; nothing was imported", campaign)
 	case errors.Is(err, context.Canceled):

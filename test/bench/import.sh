@@ -8,9 +8,7 @@
 #   test/bench/import.sh                 # 100,000 rows, .xlsx
 #   ROWS=20000 FORMAT=csv test/bench/import.sh
 #   SINK=fake test/bench/import.sh       # reading and checking only, no store
-#
-# Until the store can import leads (crmserver.Store.ImportLeads returns
-# ErrNotImplemented) the run falls back to SINK=fake and says so.
+
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 rows="${ROWS:-100000}"
