@@ -98,9 +98,6 @@ func (c *Client) setToken(t string) {
 // do sends one request and decodes a 2xx JSON answer into out (when non-nil).
 // GETs are retried on network errors and 5xx; everything else is tried once.
 func (c *Client) do(ctx context.Context, method, path string, query url.Values, in, out any) error {
-	ctx, cancel := context.WithTimeout(ctx, c.timeout)
-	defer cancel()
-
 	var body []byte
 	if in != nil {
 		var err error
@@ -108,6 +105,14 @@ func (c *Client) do(ctx context.Context, method, path string, query url.Values, 
 			return fmt.Errorf("crm %s %s: encode request: %w", method, path, err)
 		}
 	}
+	return c.send(ctx, method, path, query, nil, body, out)
+}
+
+// send is do with the body already encoded and extra request headers (the
+// Idempotency-Key of the outbox's routes).
+func (c *Client) send(ctx context.Context, method, path string, query url.Values, header http.Header, body []byte, out any) error {
+	ctx, cancel := context.WithTimeout(ctx, c.timeout)
+	defer cancel()
 	u := *c.base
 	u.Path += path
 	u.RawQuery = query.Encode()
@@ -127,7 +132,7 @@ func (c *Client) do(ctx context.Context, method, path string, query url.Values, 
 			case <-t.C:
 			}
 		}
-		retry, err := c.attempt(ctx, method, u.String(), body, out)
+		retry, err := c.attempt(ctx, method, u.String(), header, body, out)
 		if err == nil {
 			return nil
 		}
@@ -140,7 +145,7 @@ func (c *Client) do(ctx context.Context, method, path string, query url.Values, 
 }
 
 // attempt performs one HTTP exchange. retry reports whether a GET may try again.
-func (c *Client) attempt(ctx context.Context, method, u string, body []byte, out any) (retry bool, err error) {
+func (c *Client) attempt(ctx context.Context, method, u string, header http.Header, body []byte, out any) (retry bool, err error) {
 	var rd io.Reader
 	if body != nil {
 		rd = bytes.NewReader(body)
@@ -148,6 +153,9 @@ func (c *Client) attempt(ctx context.Context, method, u string, body []byte, out
 	req, err := http.NewRequestWithContext(ctx, method, u, rd)
 	if err != nil {
 		return false, err
+	}
+	for k, v := range header {
+		req.Header[k] = v
 	}
 	req.Header.Set("Accept", "application/json")
 	if body != nil {

@@ -1,12 +1,10 @@
 package crmclient
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 )
@@ -154,40 +152,5 @@ func (c *Client) sendKeyed(ctx context.Context, method, path, key string, body [
 	if key == "" {
 		return fmt.Errorf("crm %s %s: empty idempotency key", method, path)
 	}
-	ctx, cancel := context.WithTimeout(ctx, c.timeout)
-	defer cancel()
-	u := *c.base
-	u.Path += path
-	req, err := http.NewRequestWithContext(ctx, method, u.String(), bytes.NewReader(body))
-	if err != nil {
-		return fmt.Errorf("crm %s %s: %w", method, path, err)
-	}
-	req.Header.Set("Accept", "application/json")
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Idempotency-Key", key)
-	if tok := c.Token(); tok != "" {
-		req.Header.Set("Authorization", "Bearer "+tok)
-	}
-	resp, err := c.hc.Do(req)
-	if err != nil {
-		return fmt.Errorf("crm %s %s: %w: %w", method, path, ErrUnavailable, err)
-	}
-	defer resp.Body.Close()
-	lr := io.LimitReader(resp.Body, maxResponse)
-	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		apiErr := decodeAPIError(resp.StatusCode, lr)
-		_, _ = io.Copy(io.Discard, lr)
-		return fmt.Errorf("crm %s %s: %w", method, path, apiErr)
-	}
-	if out == nil {
-		_, _ = io.Copy(io.Discard, lr)
-		return nil
-	}
-	if err := json.NewDecoder(lr).Decode(out); err != nil {
-		if isNetErr(err) {
-			return fmt.Errorf("crm %s %s: %w: reading reply: %w", method, path, ErrUnavailable, err)
-		}
-		return fmt.Errorf("crm %s %s: %w: %v", method, path, ErrBadResponse, err)
-	}
-	return nil
+	return c.send(ctx, method, path, nil, http.Header{"Idempotency-Key": {key}}, body, out)
 }
