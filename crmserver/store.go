@@ -69,11 +69,10 @@ func Open(ctx context.Context, dsn string, opts ...StoreOption) (*Store, error) 
 // database: the file, or the URL without its password.
 func openPool(dsn string) (pool *sql.DB, d dialect, name string, err error) {
 	if strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://") {
-		u, perr := url.Parse(dsn)
-		if perr != nil {
+		if _, perr := url.Parse(dsn); perr != nil {
 			return nil, 0, "", fmt.Errorf("open postgres: %w: the URL does not parse", ErrUnsupportedDSN)
 		}
-		name = u.Redacted()
+		name = RedactDSN(dsn)
 		pool, err = sql.Open("pgx", dsn)
 		if err != nil {
 			return nil, 0, "", fmt.Errorf("open %s: %w", name, err)

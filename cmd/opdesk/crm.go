@@ -113,7 +113,7 @@ func runCRMServe(args []string, stdout, stderr io.Writer) int {
 		hopts = append(hopts, crmserver.WithRecordingsDir(*recDir))
 	}
 	srv := crmserver.NewHTTPServer(*listen, st.Handler(hopts...))
-	fmt.Fprintf(stdout, "opdesk CRM listening on http://%s (database %s)\n", ln.Addr(), redactDSN(*dsn))
+	fmt.Fprintf(stdout, "opdesk CRM listening on http://%s (database %s)\n", ln.Addr(), crmserver.RedactDSN(*dsn))
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	go refreshCoPurchases(ctx, st, log)
@@ -174,9 +174,6 @@ func runCRMSeed(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "opdesk crm seed: %v\n", err)
 		return 1
 	}
-	fmt.Fprintf(stdout, "seeded %d customers into %s in %s\n", *n, redactDSN(*dsn), time.Since(t0).Round(time.Millisecond))
+	fmt.Fprintf(stdout, "seeded %d customers into %s in %s\n", *n, crmserver.RedactDSN(*dsn), time.Since(t0).Round(time.Millisecond))
 	return 0
 }
-
-// redactDSN hides a password in a PostgreSQL URL.
-func redactDSN(dsn string) string { return crmserver.RedactDSN(dsn) }

@@ -7,21 +7,8 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/opdesk/opdesk/crmserver"
 	"github.com/opdesk/opdesk/crmserver/listimport/listgen"
 )
-
-// acceptAll is a sink that adds every row and keeps nothing: the benchmarks
-// measure reading and checking, not a store.
-type acceptAll struct{}
-
-func (acceptAll) ImportLeads(_ context.Context, _ string, rows []crmserver.LeadRow) ([]crmserver.LeadResult, error) {
-	out := make([]crmserver.LeadResult, len(rows))
-	for i, r := range rows {
-		out[i] = crmserver.LeadResult{Line: r.Line, Status: crmserver.LeadAdded}
-	}
-	return out, nil
-}
 
 // benchRows is the list size of the benchmarks; test/bench/import.sh runs the
 // full 100,000 rows through the real store.
@@ -47,7 +34,7 @@ func benchImport(b *testing.B, ext string) {
 	b.ReportAllocs()
 	b.ResetTimer()
 	for b.Loop() {
-		sum, err := Import(context.Background(), acceptAll{}, "c1", path, Options{Report: filepath.Join(dir, "report.csv")})
+		sum, err := Import(context.Background(), listgen.AcceptAll{}, "c1", path, Options{Report: filepath.Join(dir, "report.csv")})
 		if err != nil || sum.Rows != benchRows {
 			b.Fatalf("%+v, %v", sum, err)
 		}

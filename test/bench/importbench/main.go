@@ -94,17 +94,6 @@ func seed(args []string) error {
 	return crmserver.Seed(ctx, st, crmserver.SeedOptions{Customers: *customers, Rand: rand.New(rand.NewPCG(1, 1))})
 }
 
-// acceptAll is the sink used while the store cannot import: it adds every row.
-type acceptAll struct{}
-
-func (acceptAll) ImportLeads(_ context.Context, _ string, rows []crmserver.LeadRow) ([]crmserver.LeadResult, error) {
-	out := make([]crmserver.LeadResult, len(rows))
-	for i, r := range rows {
-		out[i] = crmserver.LeadResult{Line: r.Line, Status: crmserver.LeadAdded}
-	}
-	return out, nil
-}
-
 func run(args []string) error {
 	fs := flag.NewFlagSet("run", flag.ExitOnError)
 	file := fs.String("file", "list.xlsx", "list to import")
@@ -126,7 +115,7 @@ func run(args []string) error {
 	}
 	ctx := context.Background()
 
-	var sink listimport.Sink = acceptAll{}
+	var sink listimport.Sink = listgen.AcceptAll{}
 	if *sinkName != "fake" {
 		st, err := crmserver.Open(ctx, *dsn)
 		if err != nil {
