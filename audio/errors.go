@@ -8,9 +8,9 @@ import (
 // Sentinel errors. Functions wrap them with the spec or path they concern, so
 // test with errors.Is and show the wrapped message to people.
 var (
-	// ErrNoDevice means an audio spec named a sound-card device, which this
-	// build cannot open yet (only null, tone:HZ and file:PATH.wav work).
-	ErrNoDevice = errors.New("sound card devices are not supported yet")
+	// ErrNoDevice means an audio spec named a sound-card device where only
+	// null, tone:HZ and file:PATH.wav can be opened (see IsDeviceSpec).
+	ErrNoDevice = errors.New("names a sound card device")
 
 	// ErrBadSpec means an audio spec from the config could not be understood
 	// (tone:abc, file: with no path, tone: used as a sink, ...).
@@ -35,6 +35,22 @@ var (
 
 	// ErrClosed means an endpoint or WAVWriter was used after Close.
 	ErrClosed = errors.New("audio endpoint closed")
+
+	// ErrToneSet means the config's audio.tones names a tone set opdesk does
+	// not have. The wrapped message lists the ones it has.
+	ErrToneSet = errors.New("unknown tone set")
+
+	// ErrDTMFDigit means a character that is not a DTMF key (0-9 * # A-D)
+	// was asked to sound.
+	ErrDTMFDigit = errors.New("not a DTMF key")
+
+	// ErrRecordingFrame means WriteFrames was given a frame that is not
+	// FrameSamples long (nor empty, which records silence).
+	ErrRecordingFrame = errors.New("recording frame is not 160 samples")
+
+	// ErrRecordMode means a record mode from the config is not one of
+	// always, ask, never.
+	ErrRecordMode = errors.New("unknown record mode")
 )
 
 // SpecError is the error OpenSource and OpenSink return for a spec they
