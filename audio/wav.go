@@ -34,6 +34,7 @@ type wavInfo struct {
 	channels   int
 	rate       int
 	bits       int
+	block      int   // bytes per sample frame (the fmt chunk's nBlockAlign)
 	dataOffset int64 // file offset of the first sample byte
 	dataSize   int64 // bytes of samples; -1 if unknown (read to EOF)
 }
@@ -76,6 +77,7 @@ func parseWAVHeader(r *bufio.Reader, path string) (wavInfo, error) {
 			info.format = binary.LittleEndian.Uint16(buf[0:2])
 			info.channels = int(binary.LittleEndian.Uint16(buf[2:4]))
 			info.rate = int(binary.LittleEndian.Uint32(buf[4:8]))
+			info.block = int(binary.LittleEndian.Uint16(buf[12:14]))
 			info.bits = int(binary.LittleEndian.Uint16(buf[14:16]))
 			if info.format == wavFormatExtensible && size >= 40 {
 				// The sub-format GUID starts with the real format tag.

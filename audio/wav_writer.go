@@ -43,10 +43,17 @@ type WAVWriter struct {
 // PCM WAV file with the given sample rate and channel count. The file is
 // created with mode 0600 because call recordings are personal data.
 func CreateWAV(path string, rate, channels int) (*WAVWriter, error) {
+	return createWAV(path, rate, channels, os.O_TRUNC)
+}
+
+// createWAV is CreateWAV with the open mode's last flag chosen by the
+// caller: os.O_TRUNC to replace a file, os.O_EXCL to refuse to (the
+// recorder never overwrites a recording).
+func createWAV(path string, rate, channels, flag int) (*WAVWriter, error) {
 	if rate <= 0 || rate > 1<<20 || channels <= 0 || channels > 64 {
 		return nil, fmt.Errorf("create %s: %w: %d Hz, %d channels", path, ErrWAVFormat, rate, channels)
 	}
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|flag, 0o600)
 	if err != nil {
 		return nil, err
 	}
