@@ -2,10 +2,28 @@
 
 package audio
 
-// #include <stdlib.h>
+/*
+#cgo LDFLAGS: -ldl
+#include <stdlib.h>
+#include <dlfcn.h>
+
+static void opdesk_alsa_quiet_handler(const char *file, int line, const char *function, int err, const char *fmt, ...) {}
+
+// opdesk_quiet_alsa makes libasound stop printing its errors on stderr
+// (over the TUI): miniaudio loads libasound with dlopen, so we do the same
+// and install a handler that drops them; miniaudio's own messages, which
+// say the same in fewer words, go to our log.
+static void opdesk_quiet_alsa(void) {
+	void *h = dlopen("libasound.so.2", RTLD_NOW | RTLD_GLOBAL);
+	if (!h) return;
+	int (*set)(void *) = (int (*)(void *))dlsym(h, "snd_lib_error_set_handler");
+	if (set) set((void *)opdesk_alsa_quiet_handler);
+}
+*/
 import "C"
 
 import (
+	"bytes"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -74,9 +92,21 @@ func OpenDevice(cfg DeviceConfig) (Device, error) {
 		if errors.Is(err, ErrDeviceNotFound) {
 			return nil, err
 		}
-		why = append(why, backendLabels[name]+": "+err.Error())
+		why = append(why, backendLabels[name]+": "+plainDeviceError(name, err))
 	}
 	return nil, fmt.Errorf("%w (%s)", ErrNoSoundCard, strings.Join(why, "; "))
+}
+
+// plainDeviceError says in words what miniaudio's terse results mean.
+func plainDeviceError(backend string, err error) string {
+	msg := err.Error()
+	switch {
+	case backend == "pulseaudio" && strings.Contains(msg, "No backend"):
+		return "no PulseAudio server is running"
+	case backend == "alsa" && strings.Contains(msg, "Failed to open backend device"):
+		return "no ALSA sound card, or it is busy (" + msg + ")"
+	}
+	return msg
 }
 
 func openMalgo(backend string, cfg DeviceConfig) (*malgoDevice, error) {
@@ -126,8 +156,7 @@ func openMalgo(backend string, cfg DeviceConfig) (*malgoDevice, error) {
 			return
 		}
 		var id malgo.DeviceID
-		raw, _ := hex.DecodeString(info.ID)
-		copy(id[:], raw)
+		copy(id[:], idBytes(info.ID))
 		p := id.Pointer() // C memory: miniaudio copies the id during init
 		cids = append(cids, p)
 		*dst = p
@@ -153,7 +182,12 @@ func nameOr(info *DeviceInfo, def string) string {
 	return info.Name
 }
 
+var quietALSA sync.Once
+
 func initContext(backend string, logf func(string)) (*malgo.AllocatedContext, error) {
+	if backend == "alsa" {
+		quietALSA.Do(func() { C.opdesk_quiet_alsa() })
+	}
 	id, ok := malgoBackends[backend]
 	if !ok {
 		return nil, fmt.Errorf("unknown audio backend %q", backend)
@@ -195,7 +229,7 @@ func listContext(ctx *malgo.AllocatedContext, backend string, kind malgo.DeviceT
 		out = append(out, DeviceInfo{
 			Backend: backend,
 			Kind:    label,
-			ID:      devs[i].ID.String(),
+			ID:      idString(devs[i].ID),
 			Name:    devs[i].Name(),
 			Default: devs[i].IsDefault != 0,
 		})
@@ -261,4 +295,25 @@ func (d *malgoDevice) release() {
 		_ = d.ctx.Uninit()
 		d.ctx.Free()
 	}
+}
+
+// idString shows a device id the way the backend names it ("pulse",
+// "alsa_output.usb-Jabra…") when it is printable text, else as "hex:…".
+func idString(id malgo.DeviceID) string {
+	raw := bytes.TrimRight(id[:], "\x00")
+	for _, b := range raw {
+		if b < 0x20 || b > 0x7e {
+			return "hex:" + hex.EncodeToString(raw)
+		}
+	}
+	return string(raw)
+}
+
+// idBytes is the inverse of idString.
+func idBytes(s string) []byte {
+	if h, ok := strings.CutPrefix(s, "hex:"); ok {
+		raw, _ := hex.DecodeString(h)
+		return raw
+	}
+	return []byte(s)
 }

@@ -1,6 +1,7 @@
 package audio
 
 import (
+	"errors"
 	"math"
 	"strconv"
 	"strings"
@@ -14,14 +15,15 @@ import (
 //	file:PATH.wav  source: plays an 8 kHz mono 16-bit PCM WAV, looping at its end;
 //	               sink: writes such a file as frames arrive (see WAVWriter)
 //
-// Anything else names a sound-card device, which a later version will open;
-// for now that is an error wrapping ErrNoDevice.
+// Anything else ("default", a device name) names a sound card: OpenSource
+// and OpenSink refuse it with ErrNoDevice, because a sound card is opened
+// once for the whole program with OpenDevice (see IsDeviceSpec).
 
 // toneDBFS is the level of the tone source, relative to a full-scale sine.
 const toneDBFS = -10
 
 // noDeviceHint is the plain-words advice for a spec that names a device.
-const noDeviceHint = "sound card devices are not supported yet; use null, tone:HZ or file:PATH.wav"
+const noDeviceHint = "a sound card is opened with OpenDevice, not per call"
 
 // OpenSource opens the audio source a spec names (see the list above). All
 // errors are *SpecError; test them with errors.Is against ErrBadSpec,
@@ -161,3 +163,12 @@ func (t *Tone) ReadFrame(f []int16) error {
 }
 
 func (t *Tone) String() string { return "tone:" + strconv.FormatFloat(t.hz, 'f', -1, 64) }
+
+// IsDeviceSpec reports whether spec names a sound-card device ("default"
+// or a device name) rather than null, tone:HZ or file:PATH.wav. Such specs
+// are not opened per call: the program opens the Device once (OpenDevice)
+// and hands it to its calls.
+func IsDeviceSpec(spec string) bool {
+	_, _, err := parseSpec("source", spec)
+	return errors.Is(err, ErrNoDevice)
+}

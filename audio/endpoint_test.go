@@ -28,9 +28,9 @@ func TestOpenSpecErrors(t *testing.T) {
 		{"tone:440", true, ErrBadSpec, `audio sink "tone:440": a tone can only be a source`},
 		{"file:", false, ErrBadSpec, "file needs the path of a .wav file"},
 		{"file:/tmp/x.mp3", true, ErrBadSpec, "must end in .wav"},
-		{"hw:1,0", false, ErrNoDevice, `audio source "hw:1,0": sound card "hw:1,0": sound card devices are not supported yet; use null, tone:HZ or file:PATH.wav`},
-		{"default", true, ErrNoDevice, "sound card devices are not supported yet; use null, tone:HZ or file:PATH.wav"},
-		{"", false, ErrNoDevice, "default sound card: sound card devices are not supported yet"},
+		{"hw:1,0", false, ErrNoDevice, `audio source "hw:1,0": sound card "hw:1,0": a sound card is opened with OpenDevice, not per call`},
+		{"default", true, ErrNoDevice, "a sound card is opened with OpenDevice, not per call"},
+		{"", false, ErrNoDevice, "default sound card: a sound card is opened with OpenDevice"},
 		{"file:" + filepath.Join(dir, "missing.wav"), false, fs.ErrNotExist, "missing.wav"},
 		{"file:" + filepath.Join(dir, "no", "such", "dir.wav"), true, fs.ErrNotExist, "dir.wav"},
 		{"file:testdata/wav/sine1000_48k_stereo.wav", false, ErrWAVFormat,
@@ -254,5 +254,16 @@ func BenchmarkFileSourceReadFrame(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		_ = src.ReadFrame(f)
+	}
+}
+
+func TestIsDeviceSpec(t *testing.T) {
+	for spec, want := range map[string]bool{
+		"default": true, "": true, "Jabra EVOLVE": true, "hw:1,0": true,
+		"null": false, "tone:440": false, "file:x.wav": false, "tone:": false,
+	} {
+		if got := IsDeviceSpec(spec); got != want {
+			t.Errorf("IsDeviceSpec(%q) = %v, want %v", spec, got, want)
+		}
 	}
 }

@@ -55,6 +55,7 @@ type call struct {
 	endCause     string
 	endCode      int
 	endOnce      sync.Once
+	rec          *recording
 }
 
 // newCall registers a call with the phone and gives it media resources.
@@ -78,15 +79,16 @@ func (p *Phone) newCall(dir Direction, remote gsip.Uri, remoteName string) (*cal
 	c.stream, err = media.Listen(p.rtpIP,
 		media.WithPortRange(p.cfg.RTPPortMin, p.cfg.RTPPortMax),
 		media.WithLogger(p.log),
-		media.WithDTMFHandler(c.onDTMF))
+		media.WithDTMFHandler(c.onDTMF),
+		media.WithJitterBuffer(p.cfg.Jitter))
 	if err != nil {
 		return nil, fmt.Errorf("no RTP port free on %s: %w", p.rtpIP, err)
 	}
-	if c.src, err = audio.OpenSource(p.cfg.Input); err != nil {
+	if c.src, err = p.openSource(); err != nil {
 		c.stream.Close()
 		return nil, fmt.Errorf("audio input: %w", err)
 	}
-	if c.sink, err = audio.OpenSink(p.cfg.Output); err != nil {
+	if c.sink, err = p.openSink(); err != nil {
 		closeIf(c.src)
 		c.stream.Close()
 		return nil, fmt.Errorf("audio output: %w", err)
@@ -97,6 +99,23 @@ func (p *Phone) newCall(dir Direction, remote gsip.Uri, remoteName string) (*cal
 	p.calls[c.id] = c
 	p.mu.Unlock()
 	return c, nil
+}
+
+// openSource opens a call's input: the shared sound card (not closable by
+// the call: SourceFunc hides its Close) or a per-call endpoint.
+func (p *Phone) openSource() (audio.Source, error) {
+	if p.cfg.Device != nil && audio.IsDeviceSpec(p.cfg.Input) {
+		return audio.SourceFunc(p.cfg.Device.ReadFrame), nil
+	}
+	return audio.OpenSource(p.cfg.Input)
+}
+
+// openSink is openSource's counterpart for the output.
+func (p *Phone) openSink() (audio.Sink, error) {
+	if p.cfg.Device != nil && audio.IsDeviceSpec(p.cfg.Output) {
+		return audio.SinkFunc(p.cfg.Device.WriteFrame), nil
+	}
+	return audio.OpenSink(p.cfg.Output)
 }
 
 func closeIf(v any) {
@@ -205,6 +224,14 @@ func (c *call) setState(s CallState) bool {
 	return true
 }
 
+// answeredMedia is what happens to media when the call is answered: the
+// recording starts under audio.record = always.
+func (c *call) answeredMedia() {
+	if c.p.cfg.Record == audio.RecordAlways && c.p.cfg.RecordDir != "" {
+		_, _ = c.startRecording() // failure is logged; the call goes on
+	}
+}
+
 func (c *call) getState() CallState {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -230,6 +257,9 @@ func (c *call) end(cause string, code int, text string) {
 			cancel(errCallEnded)
 		}
 		_ = c.stream.Close()
+		if _, err := c.stopRecording(); err != nil {
+			c.p.log.Warn("recording close", "call", c.id, "err", err)
+		}
 		closeIf(c.src)
 		closeIf(c.sink)
 		c.p.mu.Lock()
@@ -262,6 +292,9 @@ func (c *call) info() CallInfo {
 	}
 	if c.hasNeg {
 		ci.Codec = c.neg.Codec
+	}
+	if c.rec != nil {
+		ci.Recording = c.rec.path
 	}
 	if !c.answeredAt.IsZero() {
 		ci.Duration = time.Since(c.answeredAt).Round(time.Millisecond)

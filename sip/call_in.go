@@ -117,6 +117,7 @@ func (p *Phone) onInvite(req *gsip.Request, tx gsip.ServerTransaction) {
 	}
 	c.setState(StateActive)
 	close(c.answered)
+	c.answeredMedia()
 	p.publish(c.event(EvAnswered, "answered"))
 	if replaced != nil {
 		go replaced.hangup(p.ctx, CauseReplaced, "the call was taken over by a transfer")

@@ -131,6 +131,7 @@ func (c *call) runOutbound(ctx context.Context, req *gsip.Request) {
 	}
 	if c.setState(StateActive) {
 		close(c.answered)
+		c.answeredMedia()
 		ev := c.event(EvAnswered, "answered")
 		p.publish(ev)
 		p.log.Info("answered", "call", c.id, "codec", m.Codec)

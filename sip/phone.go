@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/opdesk/opdesk/audio"
+	"github.com/opdesk/opdesk/audio/jitter"
 	"io"
 	"log/slog"
 	"net"
@@ -36,9 +38,23 @@ type Config struct {
 	RTPPortMin int
 	RTPPortMax int
 
-	// Input and Output are audio endpoint specs (null, tone:HZ, file:PATH.wav).
+	// Input and Output are audio endpoint specs (null, tone:HZ,
+	// file:PATH.wav, or a sound card: "default" or a device name).
 	Input  string
 	Output string
+	// Device is the sound card, opened once by the program, that calls use
+	// for an Input or Output naming a device. Nil with such a spec: the
+	// call fails to start media with a clear error. The Phone does not
+	// close it.
+	Device audio.Device
+
+	// Jitter bounds the receive jitter buffer (zero: its defaults).
+	Jitter jitter.Config
+	// Record says whether calls are recorded: always (from the answer on),
+	// ask (when Record is called) or never. RecordDir is where the stereo
+	// WAVs go (named by date, time, number and Call-ID).
+	Record    audio.RecordMode
+	RecordDir string
 
 	// RingTimeout ends an unanswered outbound call (default 60 s).
 	RingTimeout time.Duration

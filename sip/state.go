@@ -73,6 +73,8 @@ type CallInfo struct {
 	RemoteHeld  bool          `json:"remote_held,omitempty"`
 	Muted       bool          `json:"muted,omitempty"`
 	Media       *MediaInfo    `json:"media,omitempty"`
+	// Recording is the file the call is being recorded to, "" when it is not.
+	Recording string `json:"recording,omitempty"`
 }
 
 // MediaInfo is the RTP side of a call.

@@ -11,6 +11,8 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/opdesk/opdesk/audio"
+	"github.com/opdesk/opdesk/audio/jitter"
 	"github.com/opdesk/opdesk/cmd/opdesk/config"
 	"github.com/opdesk/opdesk/cmd/opdesk/ctl"
 	"github.com/opdesk/opdesk/sip"
@@ -59,7 +61,19 @@ func phoneConfig(cfg *config.Config) sip.Config {
 		RTPPortMax:  cfg.Media.RTPPortMax,
 		Input:       cfg.Audio.Input,
 		Output:      cfg.Audio.Output,
+		Jitter: jitter.Config{
+			MinDelay: time.Duration(cfg.Audio.JitterMinMs) * time.Millisecond,
+			MaxDelay: time.Duration(cfg.Audio.JitterMaxMs) * time.Millisecond,
+		},
+		Record:    mustRecordMode(cfg.Audio.Record),
+		RecordDir: cfg.Audio.Recordings,
 	}
+}
+
+// mustRecordMode parses audio.record, which Load has validated.
+func mustRecordMode(s string) audio.RecordMode {
+	m, _ := audio.ParseRecordMode(s)
+	return m
 }
 
 // runHeadless runs the phone with its control socket until SIGINT/SIGTERM.
@@ -84,7 +98,25 @@ func runHeadless(cfgArgs, rest []string, stderr io.Writer) int {
 	}
 	log.Info("starting", "version", version, "config", cfg.Redacted().String())
 
-	phone, err := sip.New(phoneConfig(cfg), sip.WithLogger(log))
+	if dir := cfg.Audio.Recordings; dir != "" {
+		// Recordings cut by a crash get their WAV header fixed before any
+		// new recording starts.
+		fixed, err := audio.RecoverRecordings(dir)
+		for _, f := range fixed {
+			log.Warn("recording repaired after a crash", "path", f)
+			fmt.Fprintf(stderr, "opdesk: recording %s was cut by a crash; repaired, it plays up to the crash\n", f)
+		}
+		if err != nil {
+			log.Warn("recordings check", "err", err)
+		}
+	}
+	pcfg := phoneConfig(cfg)
+	if dev := openAudio(cfg, log, stderr); dev != nil {
+		defer dev.Close()
+		pcfg.Device = dev
+		fmt.Fprintf(stderr, "opdesk: audio %s\n", dev.Name())
+	}
+	phone, err := sip.New(pcfg, sip.WithLogger(log))
 	if err != nil {
 		log.Error("phone", "err", err)
 		fmt.Fprintf(stderr, "opdesk: cannot start the phone: %v\n", err)

@@ -3,6 +3,7 @@
 //
 //	opdesk --headless [--config PATH] [--section.key=value …]   the phone without a screen
 //	opdesk ctl COMMAND [ARGS]                                   drive a running opdesk
+//	opdesk audio list                                           the sound cards
 //	opdesk crm serve|seed|import …                              the reference CRM server
 //	opdesk version
 package main
@@ -30,6 +31,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 	switch {
 	case sub == "ctl":
 		return runCtl(cfgArgs, rest[1:], stdout, stderr)
+	case sub == "audio":
+		return runAudio(cfgArgs, rest[1:], stdout, stderr)
 	case sub == "crm":
 		return runCRM(rest[1:], stdout, stderr)
 	case sub == "version" || sub == "--version":
@@ -56,6 +59,8 @@ const usage = `opdesk — terminal softphone and call-center agent desktop
         | resume [ID] | mute | unmute | dtmf DIGITS [ID]
         | transfer TARGET [ID] | transfer --attended ID1 ID2 | events
         talk to a running opdesk over its control socket (JSON out)
+  opdesk audio list
+        the sound cards opdesk can use, for audio.input / audio.output
   opdesk crm serve | seed | import …
         the reference CRM server (opdesk crm help)
   opdesk version

@@ -2,6 +2,8 @@ package media
 
 import (
 	"log/slog"
+
+	"github.com/opdesk/opdesk/audio/jitter"
 	"time"
 )
 
@@ -48,6 +50,7 @@ type options struct {
 	rtcpInterval time.Duration
 	onDTMF       func(digit rune)
 	cname        string
+	jitter       *jitter.Config
 }
 
 func defaultOptions() options {
@@ -109,4 +112,15 @@ func WithDTMFHandler(fn func(digit rune)) Option {
 // so that no user or host name leaks into the RTCP stream).
 func WithCNAME(cname string) Option {
 	return func(o *options) { o.cname = cname }
+}
+
+// WithJitterBuffer plays received audio through an adaptive jitter buffer
+// (package jitter) clocked by the stream's 20 ms media clock, instead of
+// handing each packet to the Sink as it arrives. Received packets are then
+// reordered, late ones dropped, lost ones concealed, and the Sink gets
+// exactly one frame per 20 ms while receiving — what a sound card needs.
+// Without it (the default) the Sink sees packets at their arrival time,
+// which is what tests and measurement peers want.
+func WithJitterBuffer(cfg jitter.Config) Option {
+	return func(o *options) { o.jitter = &cfg }
 }

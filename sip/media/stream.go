@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"github.com/opdesk/opdesk/audio/jitter"
 	"log/slog"
 	mrand "math/rand/v2"
 	"net"
@@ -134,6 +135,12 @@ type Stream struct {
 	rc rtcpState // shared by the RTCP goroutines, under its own mutex
 	st counters
 
+	// jb, when set (WithJitterBuffer), sits between the RTP reader and the
+	// Sink; the send clock pops one frame from it per tick.
+	jb   *jitter.Buffer
+	play []int16 // the frame popped from jb; owned by the send goroutine
+	tap  atomic.Pointer[tapBox]
+
 	// onSent, when set before Start, is called after each frame with the
 	// frame index and the time it went out (pacing benchmark).
 	onSent func(k int64, at time.Time)
@@ -166,6 +173,10 @@ func newStream(opts ...Option) *Stream {
 	}
 	s.tx.init(s.seq0)
 	s.rx.init()
+	if o.jitter != nil {
+		s.jb = jitter.New(*o.jitter)
+		s.play = make([]int16, audio.FrameSamples)
+	}
 	return s
 }
 

@@ -138,6 +138,14 @@ func (s *Stream) handlePacket(buf []byte, from netip.AddrPort) {
 	case seqLate:
 		s.st.late.Add(1)
 		s.publishSeq()
+		if s.jb == nil || isDTMF {
+			return
+		}
+		// With a jitter buffer a misordered packet may still be in time
+		// for its playout: the buffer decides.
+		if cfg.recv && len(p.Payload) > 0 {
+			s.jb.Push(p.SSRC, p.SequenceNumber, p.Timestamp, p.Marker, cfg.codec.Decode(rx.pcm, p.Payload), now)
+		}
 		return
 	case seqJump:
 		s.st.bad.Add(1)
@@ -152,7 +160,11 @@ func (s *Stream) handlePacket(buf []byte, from netip.AddrPort) {
 		return
 	}
 	s.updateJitter(p.Timestamp, now)
-	if cfg.recv && cfg.sink != nil && len(p.Payload) > 0 {
+	switch {
+	case !cfg.recv || len(p.Payload) == 0:
+	case s.jb != nil:
+		s.jb.Push(p.SSRC, p.SequenceNumber, p.Timestamp, p.Marker, cfg.codec.Decode(rx.pcm, p.Payload), now)
+	case cfg.sink != nil:
 		s.writeSink(cfg.sink, cfg.codec.Decode(rx.pcm, p.Payload))
 	}
 }

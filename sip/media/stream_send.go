@@ -29,12 +29,15 @@ type txState struct {
 	marker  bool // next audio packet starts a talkspurt (RFC 3551 §4.1)
 	dtmf    dtmfTx
 
-	srcErrLogged, writeErrLogged, dtmfDropLogged bool
+	zero []int16 // one frame of silence, never written
+
+	srcErrLogged, writeErrLogged, dtmfDropLogged, sinkErrLogged bool
 }
 
 func (tx *txState) init(seq uint16) {
 	tx.buf = make([]byte, mtu)
 	tx.pcm = make([]int16, audio.FrameSamples)
+	tx.zero = make([]int16, audio.FrameSamples)
 	tx.payload = make([]byte, mtu-12)
 	tx.seq = seq
 	tx.marker = true
@@ -79,7 +82,11 @@ func (s *Stream) sendLoop() {
 			s.st.resyncs.Add(1)
 			k = next
 		}
-		s.sendFrame(k)
+		played := s.playFrame(now)
+		sent := s.sendFrame(k)
+		if tb := s.tap.Load(); tb != nil {
+			tb.tap.Frame(sent, played)
+		}
 		if s.onSent != nil {
 			s.onSent(k, s.clock.Now())
 		}
@@ -88,25 +95,27 @@ func (s *Stream) sendLoop() {
 }
 
 // sendFrame does the work of frame slot k: one DTMF event packet if a digit
-// is playing, else one audio frame from the Source. It does not allocate.
-func (s *Stream) sendFrame(k int64) {
+// is playing, else one audio frame from the Source. It returns the audio
+// frame it sent (silence when it sent none), for the Tap. It does not
+// allocate.
+func (s *Stream) sendFrame(k int64) []int16 {
+	tx := &s.tx
 	cfg := s.cfg.Load()
 	if cfg == nil {
-		return
+		return tx.zero
 	}
-	tx := &s.tx
 	ts := s.ts0 + uint32(k)*audio.FrameSamples
 	if !cfg.send {
 		tx.dtmf.active = false // a digit cut by hold is abandoned
 		tx.marker = true
-		return
+		return tx.zero
 	}
 	dst := s.rtpDest(cfg)
 	if !sendable(dst) {
-		return
+		return tx.zero
 	}
 	if s.sendDTMFTick(cfg, ts, dst) {
-		return
+		return tx.zero
 	}
 	pcm := tx.pcm
 	if cfg.source == nil {
@@ -124,6 +133,29 @@ func (s *Stream) sendFrame(k int64) {
 	payload := cfg.codec.Encode(tx.payload, pcm)
 	s.writeRTP(cfg.codec.PayloadType(), tx.marker, ts, payload, dst)
 	tx.marker = false
+	return pcm
+}
+
+// playFrame pops the frame due now from the jitter buffer into the Sink
+// and returns it (silence without a jitter buffer, or while not
+// receiving). The buffer is popped even on hold, so that its clock keeps
+// running and stale audio is not played on resume.
+func (s *Stream) playFrame(now time.Time) []int16 {
+	if s.jb == nil {
+		return s.tx.zero
+	}
+	s.jb.Pop(s.play, now)
+	cfg := s.cfg.Load()
+	if cfg == nil || !cfg.recv {
+		return s.tx.zero
+	}
+	if cfg.sink != nil {
+		if err := cfg.sink.WriteFrame(s.play); err != nil && !s.tx.sinkErrLogged {
+			s.tx.sinkErrLogged = true
+			s.log.Warn("media: sink failed", "err", err)
+		}
+	}
+	return s.play
 }
 
 // sendDTMFTick sends the next RFC 4733 packet of the current digit, starting

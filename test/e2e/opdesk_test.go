@@ -53,8 +53,10 @@ type OpdeskOptions struct {
 	Output    string          // audio.output, default file:<dir>/received.wav
 	Transport string
 	Expires   int
-	Extra     string // more TOML appended to the config file
-	Password  string // default: the registrar's "secret"
+	Extra     string   // more TOML appended to the config file
+	Password  string   // default: the registrar's "secret"
+	Env       []string // more environment (PULSE_SERVER for the sound card)
+	Audio     string   // more keys for the [audio] section
 }
 
 // Opdesk is a headless opdesk process driven through its control socket.
@@ -119,6 +121,7 @@ transport = %q
 [audio]
 input = %q
 output = %q
+%s
 
 [ctl]
 socket = %q
@@ -126,7 +129,7 @@ socket = %q
 [log]
 file = %q
 level = "debug"
-%s`, o.User, registrar, d.Port, o.Transport, expires, o.Input, o.Output, d.Sock, d.LogPath, o.Extra)
+%s`, o.User, registrar, d.Port, o.Transport, expires, o.Input, o.Output, o.Audio, d.Sock, d.LogPath, o.Extra)
 	cfgPath := filepath.Join(dir, "config.toml")
 	if err := os.WriteFile(cfgPath, []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)
@@ -135,7 +138,7 @@ level = "debug"
 	if o.Password == "" {
 		o.Password = password
 	}
-	d.cmd.Env = append(opdeskEnv(), "OPDESK_SIP_PASSWORD="+o.Password)
+	d.cmd.Env = append(append(opdeskEnv(), o.Env...), "OPDESK_SIP_PASSWORD="+o.Password)
 	d.cmd.Stderr = &d.stderr
 	d.cmd.Dir = dir
 	if err := d.cmd.Start(); err != nil {
@@ -227,6 +230,13 @@ func (d *Opdesk) cleanup() {
 }
 
 // Stop ends opdesk as an operator would (SIGTERM) and checks it exits 0.
+// Kill9 kills opdesk with SIGKILL, as a crash or power button would, and
+// waits for it to be gone.
+func (d *Opdesk) Kill9() {
+	_ = d.cmd.Process.Kill()
+	<-d.exited
+}
+
 func (d *Opdesk) Stop() {
 	d.t.Helper()
 	_ = d.cmd.Process.Signal(syscall.SIGTERM)

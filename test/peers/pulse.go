@@ -6,6 +6,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -66,4 +67,61 @@ func (p *Pulse) Pactl(ctx context.Context, args ...string) (string, error) {
 	cmd.Env = append(os.Environ(), append(p.Env(), "HOME="+p.dir)...)
 	out, err := cmd.CombinedOutput()
 	return strings.TrimSpace(string(out)), err
+}
+
+// Record captures the null sink's monitor (everything played on the sink)
+// into an 8 kHz mono 16-bit WAV at path until the returned stop is called
+// (or the test ends). parecord rewrites the header when it stops.
+func (p *Pulse) Record(t testing.TB, path string) (stop func()) {
+	t.Helper()
+	Require(t, "parecord")
+	proc, err := startProc("parecord", p.dir, path+".log", append(p.Env(), "HOME="+p.dir), os.DevNull,
+		"parecord", "--device="+PulseSink+".monitor", "--rate=8000", "--channels=1",
+		"--format=s16le", "--file-format=wav", "--latency-msec=20", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(proc.stop)
+	return proc.stop
+}
+
+// Play plays a WAV file on the null sink (another application sounding on
+// the same speaker), looping until the returned stop is called.
+func (p *Pulse) Play(t testing.TB, path string) (stop func()) {
+	t.Helper()
+	Require(t, "paplay")
+	done := make(chan struct{})
+	var procs []*proc
+	var mu sync.Mutex
+	go func() {
+		for {
+			pr, err := startProc("paplay", p.dir, path+".log", append(p.Env(), "HOME="+p.dir), os.DevNull,
+				"paplay", "--device="+PulseSink, path)
+			if err != nil {
+				return
+			}
+			mu.Lock()
+			procs = append(procs, pr)
+			mu.Unlock()
+			select {
+			case <-done:
+				pr.stop()
+				return
+			case <-pr.done:
+			}
+		}
+	}()
+	var once sync.Once
+	stop = func() {
+		once.Do(func() {
+			close(done)
+			mu.Lock()
+			defer mu.Unlock()
+			for _, pr := range procs {
+				pr.stop()
+			}
+		})
+	}
+	t.Cleanup(stop)
+	return stop
 }

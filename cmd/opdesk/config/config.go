@@ -39,11 +39,22 @@ type SIP struct {
 	UserAgent string `toml:"user_agent"`
 }
 
-// Audio is the [audio] section. Each end is "null", "tone:HZ",
-// "file:PATH.wav" or a sound device name; the audio package checks which.
+// Audio is the [audio] section. Input and Output are each "null",
+// "tone:HZ", "file:PATH.wav", "default" (the sound card's default device)
+// or a sound device's name or id as "opdesk audio list" prints them.
 type Audio struct {
-	Input  string `toml:"input"`
-	Output string `toml:"output"`
+	Input   string `toml:"input"`
+	Output  string `toml:"output"`
+	Ring    string `toml:"ring"`    // the ringer's device; "" = the output device, "off" = no ringer
+	Backend string `toml:"backend"` // auto, pulseaudio, alsa or null
+	Tones   string `toml:"tones"`   // jp or us: ringback and ringer patterns
+	Record  string `toml:"record"`  // always, ask or never
+	// Recordings is the directory call recordings go to (default: the
+	// state directory's "recordings"), one subdirectory per day.
+	Recordings string `toml:"recordings"`
+	// JitterMinMs and JitterMaxMs bound the receive jitter buffer's delay.
+	JitterMinMs int `toml:"jitter_min_ms"`
+	JitterMaxMs int `toml:"jitter_max_ms"`
 }
 
 // Media is the [media] section: where RTP is sent and received.
@@ -87,7 +98,12 @@ const (
 	DefaultExpires    = 300
 	MinExpires        = 60
 	DefaultUserAgent  = "opdesk"
-	DefaultAudio      = "null"
+	DefaultAudio      = "default"
+	DefaultBackend    = "auto"
+	DefaultTones      = "jp"
+	DefaultRecord     = "never"
+	DefaultJitterMin  = 20
+	DefaultJitterMax  = 200
 	DefaultRTPPortMin = 16384
 	DefaultRTPPortMax = 32766
 	DefaultLogLevel   = "info"
@@ -102,7 +118,8 @@ func defaults() Config {
 			Expires:   DefaultExpires,
 			UserAgent: DefaultUserAgent,
 		},
-		Audio: Audio{Input: DefaultAudio, Output: DefaultAudio},
+		Audio: Audio{Input: DefaultAudio, Output: DefaultAudio, Backend: DefaultBackend, Tones: DefaultTones,
+			Record: DefaultRecord, JitterMinMs: DefaultJitterMin, JitterMaxMs: DefaultJitterMax},
 		Media: Media{RTPPortMin: DefaultRTPPortMin, RTPPortMax: DefaultRTPPortMax},
 		Log:   Log{Level: DefaultLogLevel},
 	}

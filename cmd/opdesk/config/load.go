@@ -187,16 +187,20 @@ func (l *loader) resolvePaths() {
 		key  string
 		v    *string
 		def  func(func(string) string) (string, error)
-		vars string
+		vars string // "": optional, no default leaves it empty
 	}{
 		{"ctl.socket", &c.Ctl.Socket, defaultSocket, "XDG_RUNTIME_DIR, XDG_STATE_HOME or HOME"},
 		{"log.file", &c.Log.File, defaultLogFile, "XDG_STATE_HOME or HOME"},
+		{"audio.recordings", &c.Audio.Recordings, defaultRecordings, ""}, // empty: recording unavailable
 	} {
 		if _, set := l.src[p.key]; set {
 			*p.v = resolvePath(*p.v, l.src[p.key], l.getenv)
 			continue
 		}
 		d, err := p.def(l.getenv)
+		if err != nil && p.vars == "" {
+			continue
+		}
 		if err != nil {
 			l.errs = append(l.errs, valueError(Source{}, p.key, ErrInvalid,
 				fmt.Sprintf("no default without %s in the environment; set %s", p.vars, p.key)))

@@ -30,8 +30,9 @@ func TestDefaults(t *testing.T) {
 				t.Fatal(err)
 			}
 			want := Config{
-				SIP:   SIP{Listen: "0.0.0.0:5060", Transport: "udp", Expires: 300, UserAgent: "opdesk"},
-				Audio: Audio{Input: "null", Output: "null"},
+				SIP: SIP{Listen: "0.0.0.0:5060", Transport: "udp", Expires: 300, UserAgent: "opdesk"},
+				Audio: Audio{Input: "default", Output: "default", Backend: "auto", Tones: "jp", Record: "never",
+					JitterMinMs: 20, JitterMaxMs: 200, Recordings: filepath.Join(filepath.Dir(tt.logFile), "recordings")},
 				Media: Media{RTPPortMin: 16384, RTPPortMax: 32766},
 				Ctl:   Ctl{Socket: tt.socket},
 				Log:   Log{File: tt.logFile, Level: "info"},

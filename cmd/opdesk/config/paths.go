@@ -57,6 +57,14 @@ func defaultLogFile(getenv func(string) string) (string, error) {
 	return filepath.Join(d, "opdesk.log"), nil
 }
 
+func defaultRecordings(getenv func(string) string) (string, error) {
+	d, err := stateDir(getenv)
+	if err != nil {
+		return "", err
+	}
+	return filepath.Join(d, "recordings"), nil
+}
+
 // resolvePath expands a leading "~/" and, for a path written in the config
 // file, makes a relative path relative to the file's directory.
 func resolvePath(p string, src Source, getenv func(string) string) string {

@@ -2,6 +2,7 @@ package config
 
 import (
 	"fmt"
+	"github.com/opdesk/opdesk/audio"
 	"net"
 	"net/netip"
 	"strconv"
@@ -55,6 +56,20 @@ func (l *loader) validate() {
 			l.invalid(k.key, `must not be empty (write "null" for no audio)`)
 		}
 	}
+	if b, err := audio.ParseBackend(c.Audio.Backend); err != nil {
+		l.invalid("audio.backend", fmt.Sprintf("must be one of %s, got %q", strings.Join(audio.Backends, ", "), c.Audio.Backend))
+	} else {
+		c.Audio.Backend = b
+	}
+	if _, err := audio.ParseToneSet(c.Audio.Tones); err != nil {
+		l.invalid("audio.tones", fmt.Sprintf("must be jp or us, got %q", c.Audio.Tones))
+	}
+	if _, err := audio.ParseRecordMode(c.Audio.Record); err != nil {
+		l.invalid("audio.record", fmt.Sprintf("must be always, ask or never, got %q", c.Audio.Record))
+	}
+	if lo, hi := c.Audio.JitterMinMs, c.Audio.JitterMaxMs; lo < 0 || hi > 2000 || lo > hi {
+		l.invalid("audio.jitter_min_ms", fmt.Sprintf("jitter buffer bounds must satisfy 0 ≤ jitter_min_ms ≤ jitter_max_ms ≤ 2000, got %d and %d", lo, hi))
+	}
 
 	if ip := c.Media.RTPIP; ip != "" {
 		if _, err := netip.ParseAddr(ip); err != nil {
@@ -82,6 +97,9 @@ func (l *loader) validate() {
 		l.invalid("ctl.socket", "must not be empty")
 	} else if len(s) > maxSocketPath {
 		l.invalid("ctl.socket", fmt.Sprintf("%q is %d bytes long; a unix socket path may have at most %d", s, len(s), maxSocketPath))
+	}
+	if c.Audio.Recordings == "" && l.isSet("audio.recordings") {
+		l.invalid("audio.recordings", "must not be empty")
 	}
 	if c.Log.File == "" && l.isSet("log.file") {
 		l.invalid("log.file", "must not be empty")

@@ -36,6 +36,7 @@ type Phone interface {
 	SendDTMF(id, digits string) (string, error)
 	Transfer(id, target string) (string, error)
 	AttendedTransfer(id, with string) (string, error)
+	Record(id string, on bool) (string, error)
 	Subscribe(buf int) (<-chan sip.Event, func())
 }
 

@@ -194,6 +194,11 @@ func (s *Server) do(req Request) (string, error) {
 			return "", fmt.Errorf("%w: dtmf DIGITS [ID]", ErrUsage)
 		}
 		return ph.SendDTMF(arg(1), a[0])
+	case "record":
+		if len(a) < 1 || len(a) > 2 || (a[0] != "on" && a[0] != "off") {
+			return "", fmt.Errorf("%w: record on|off [ID]", ErrUsage)
+		}
+		return ph.Record(arg(1), a[0] == "on")
 	case "transfer":
 		if len(a) == 3 && a[0] == "--attended" {
 			return ph.AttendedTransfer(a[1], a[2])

@@ -1,0 +1,77 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/opdesk/opdesk/audio"
+	"github.com/opdesk/opdesk/cmd/opdesk/config"
+)
+
+// openAudio opens the sound card when audio.input or audio.output names
+// one, and returns nil when neither does (null, tone: and file: ends are
+// opened per call). Without a usable card it says why, in the log and on
+// stderr, and returns the null device: the phone still works, silently.
+func openAudio(cfg *config.Config, log *slog.Logger, stderr io.Writer) audio.Device {
+	in, out := audio.IsDeviceSpec(cfg.Audio.Input), audio.IsDeviceSpec(cfg.Audio.Output)
+	if !in && !out {
+		return nil
+	}
+	dc := audio.DeviceConfig{
+		Backend: cfg.Audio.Backend,
+		Input:   cfg.Audio.Input,
+		Output:  cfg.Audio.Output,
+		Log:     func(msg string) { log.Debug("miniaudio", "msg", msg) },
+	}
+	if !in {
+		dc.Input = "off"
+	}
+	if !out {
+		dc.Output = "default"
+	}
+	dev, err := audio.OpenDevice(dc)
+	if err != nil {
+		hint := "calls run without sound (null device)"
+		if errors.Is(err, audio.ErrDeviceNotFound) {
+			hint += "; fix audio.input / audio.output (opdesk audio list shows the names)"
+		}
+		log.Warn("audio", "err", err, "fallback", "null device")
+		fmt.Fprintf(stderr, "opdesk: warning: %v\nopdesk: %s\n", err, hint)
+		return audio.NullDevice{}
+	}
+	log.Info("audio", "device", dev.Name())
+	return dev
+}
+
+// runAudio is "opdesk audio list".
+func runAudio(cfgArgs, rest []string, stdout, stderr io.Writer) int {
+	if len(rest) != 1 || rest[0] != "list" {
+		fmt.Fprintln(stderr, "usage: opdesk audio list [--audio.backend=auto|pulseaudio|alsa|null]")
+		return 2
+	}
+	cfg, ok := loadConfig(cfgArgs, stderr)
+	if !ok {
+		return 2
+	}
+	infos, err := audio.ListDevices(cfg.Audio.Backend)
+	if err != nil {
+		fmt.Fprintf(stderr, "opdesk: %v\n", err)
+		return 1
+	}
+	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "BACKEND\tKIND\tDEFAULT\tID\tNAME")
+	for _, d := range infos {
+		def := ""
+		if d.Default {
+			def = "*"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", d.Backend, d.Kind, def, d.ID, strings.ToValidUTF8(d.Name, "?"))
+	}
+	_ = tw.Flush()
+	fmt.Fprintln(stdout, "\nUse a NAME (or a unique part of it) or an ID as audio.input, audio.output or audio.ring.")
+	return 0
+}

@@ -1,0 +1,135 @@
+package e2e
+
+import (
+	"math"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/opdesk/opdesk/audio"
+	"github.com/opdesk/opdesk/sip"
+	"github.com/opdesk/opdesk/test/peers"
+)
+
+// TestCallThroughSoundCard: a call with baresip through Kamailio where
+// opdesk's input and output are the sound card (the PulseAudio null sink
+// and its monitor). baresip sends 600 Hz; another application plays
+// 1300 Hz on the same sink. What baresip sends must reach the sink (600 Hz
+// on the monitor, recorded independently with parecord), and what the
+// monitor captures must reach baresip (1300 Hz in baresip's received
+// audio, which nothing but opdesk's capture could have carried there).
+func TestCallThroughSoundCard(t *testing.T) {
+	pa := peers.StartPulse(t)
+	k := peers.StartKamailio(t, peers.KamailioOptions{})
+	b := peers.StartBaresip(t, peers.BaresipOptions{User: "bob", Registrar: k, AutoAnswer: true, Source: "ausine,600"})
+	op := StartOpdesk(t, OpdeskOptions{User: "alice", Registrar: k, Input: "default", Output: "default", Env: pa.Env()})
+	if err := b.WaitRegistered(ctxT(t, 10*time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	op.WaitRegistered(10 * time.Second)
+
+	other := filepath.Join(t.TempDir(), "other-app.wav")
+	writeToneWAV(t, other, 1300, 3*time.Second)
+	stopPlay := pa.Play(t, other)
+	monitor := filepath.Join(t.TempDir(), "monitor.wav")
+	stopRec := pa.Record(t, monitor)
+
+	id := op.MustCtl("dial", "bob").Call
+	op.WaitEvent(10*time.Second, sip.EvAnswered, id)
+	time.Sleep(6 * time.Second)
+	op.MustCtl("hangup", id)
+	op.WaitEvent(10*time.Second, sip.EvEnded, id)
+	if _, err := b.WaitEvent(ctxT(t, 10*time.Second), "CALL_CLOSED"); err != nil {
+		t.Fatal(err)
+	}
+	stopPlay()
+	stopRec()
+
+	mon := readSignal(t, "null-sink monitor", monitor)
+	if f := toneShare(mon, 600); f < 0.05 {
+		t.Fatalf("the null sink never played baresip's 600 Hz: %.3f of the monitor's energy", f)
+	} else {
+		t.Logf("monitor: 600 Hz is %.2f of the energy, 1300 Hz %.2f", f, toneShare(mon, 1300))
+	}
+	got := readSignal(t, "baresip received", mustOne(t, b.ReceivedDumps()))
+	if f := toneShare(got, 1300); f < 0.05 {
+		t.Fatalf("baresip did not receive what the monitor captured: 1300 Hz is %.3f of its energy", f)
+	} else {
+		t.Logf("baresip received: 1300 Hz is %.2f of the energy, 600 Hz (the loop back) %.2f", f, toneShare(got, 600))
+	}
+}
+
+// writeToneWAV writes d of a hz sine as an 8 kHz mono WAV.
+func writeToneWAV(t *testing.T, path string, hz float64, d time.Duration) {
+	t.Helper()
+	w, err := audio.CreateWAV(path, audio.SampleRate, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tone := audio.NewTone(hz)
+	f := make([]int16, audio.FrameSamples)
+	for range int(d / audio.FrameDuration) {
+		_ = tone.ReadFrame(f)
+		if err := w.WriteFrame(f); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// readSignal reads a mono 8 kHz WAV, retrying briefly while its writer
+// finishes the header, and fails on silence.
+func readSignal(t *testing.T, what, path string) []int16 {
+	t.Helper()
+	var s []int16
+	var err error
+	for range 20 {
+		var rate, ch int
+		s, rate, ch, err = audio.ReadWAV(path)
+		if err == nil && ch > 1 {
+			s = audio.Channel(s, ch, 0)
+		}
+		if err == nil && rate != audio.SampleRate {
+			t.Fatalf("%s: %d Hz WAV", what, rate)
+		}
+		if err == nil && len(s) > audio.SampleRate {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if err != nil {
+		t.Fatalf("%s: %v", what, err)
+	}
+	if audio.RMS(s) < 0.01 {
+		t.Fatalf("%s: %s is silent", what, path)
+	}
+	return s
+}
+
+// toneShare is the fraction of s's energy at hz (a Goertzel filter over the
+// whole signal, ±1 bin).
+func toneShare(s []int16, hz float64) float64 {
+	var total float64
+	for _, v := range s {
+		total += float64(v) * float64(v)
+	}
+	if total == 0 {
+		return 0
+	}
+	n := float64(len(s))
+	best := 0.0
+	for _, df := range []float64{-2, 0, 2} {
+		w := 2 * math.Pi * (hz + df) / audio.SampleRate
+		c := 2 * math.Cos(w)
+		var s1, s2 float64
+		for _, v := range s {
+			s0 := float64(v) + c*s1 - s2
+			s2, s1 = s1, s0
+		}
+		p := s1*s1 + s2*s2 - c*s1*s2 // |X(k)|²
+		best = max(best, 2*p/(n*total))
+	}
+	return best
+}
