@@ -131,3 +131,31 @@ func TestParseBackend(t *testing.T) {
 		t.Fatal("coreaudio accepted on Linux")
 	}
 }
+
+type countingDevice struct {
+	NullDevice
+	name   string
+	reads  int
+	closed bool
+}
+
+func (c *countingDevice) ReadFrame(f []int16) error { c.reads++; clear(f); return nil }
+func (c *countingDevice) Name() string              { return c.name }
+func (c *countingDevice) Close() error              { c.closed = true; return nil }
+
+func TestSwitchable(t *testing.T) {
+	a, b := &countingDevice{name: "a"}, &countingDevice{name: "b"}
+	s := NewSwitchable(a)
+	f := make([]int16, FrameSamples)
+	_ = s.ReadFrame(f)
+	s.Switch(b)
+	_ = s.ReadFrame(f)
+	_ = s.ReadFrame(f)
+	if a.reads != 1 || b.reads != 2 || !a.closed || b.closed || s.Name() != "b" {
+		t.Fatalf("after switch: a=%+v b=%+v name %q", a, b, s.Name())
+	}
+	_ = s.Close()
+	if !b.closed {
+		t.Fatal("Close did not close the current card")
+	}
+}

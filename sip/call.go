@@ -56,6 +56,9 @@ type call struct {
 	endCode      int
 	endOnce      sync.Once
 	rec          *recording
+	tone         *tonePlayer // ringback or ringer while it sounds
+	srcRaw       audio.Source
+	sinkRaw      audio.Sink
 }
 
 // newCall registers a call with the phone and gives it media resources.
@@ -93,6 +96,7 @@ func (p *Phone) newCall(dir Direction, remote gsip.Uri, remoteName string) (*cal
 		c.stream.Close()
 		return nil, fmt.Errorf("audio output: %w", err)
 	}
+	c.wrapAudio()
 	p.mu.Lock()
 	p.nextCallID++
 	c.id = strconv.Itoa(p.nextCallID)
@@ -227,6 +231,7 @@ func (c *call) setState(s CallState) bool {
 // answeredMedia is what happens to media when the call is answered: the
 // recording starts under audio.record = always.
 func (c *call) answeredMedia() {
+	c.stopTone()
 	if c.p.cfg.Record == audio.RecordAlways && c.p.cfg.RecordDir != "" {
 		_, _ = c.startRecording() // failure is logged; the call goes on
 	}
@@ -260,8 +265,9 @@ func (c *call) end(cause string, code int, text string) {
 		if _, err := c.stopRecording(); err != nil {
 			c.p.log.Warn("recording close", "call", c.id, "err", err)
 		}
-		closeIf(c.src)
-		closeIf(c.sink)
+		c.stopTone()
+		closeIf(c.srcRaw)
+		closeIf(c.sinkRaw)
 		c.p.mu.Lock()
 		delete(c.p.calls, c.id)
 		if c.callID != "" && c.p.byCallID[c.callID] == c {

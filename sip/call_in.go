@@ -86,6 +86,7 @@ func (p *Phone) onInvite(req *gsip.Request, tx gsip.ServerTransaction) {
 		_ = sess.Respond(180, "Ringing", nil)
 		ev := c.event(EvIncoming, "incoming call from "+displayOf(c))
 		p.publish(ev)
+		c.startRinger()
 		p.log.Info("incoming call", "call", c.id, "from", remote.String())
 	}
 

@@ -370,6 +370,9 @@ func (p *Phone) SendDTMF(id, digits string) (string, error) {
 	if err := c.stream.SendDTMF(strings.ToUpper(digits)); err != nil {
 		return "", err
 	}
+	if len(digits) == 1 && p.outputIsDevice() {
+		_ = p.au.feedback.Press(rune(digits[0])) // the operator hears the key
+	}
 	return c.id, nil
 }
 

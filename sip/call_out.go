@@ -147,6 +147,7 @@ func (c *call) onProvisional(r *gsip.Response) error {
 	if body := r.Body(); len(body) > 0 && r.StatusCode == 183 || len(body) > 0 && r.StatusCode == 180 {
 		m, err := c.sess.ParseAnswer(body)
 		if err == nil && c.getState() < StateActive {
+			c.stopTone() // the network's own ringback or message plays now
 			if err := c.applyMedia(m, true, false); err == nil && c.setState(StateEarly) {
 				c.p.publish(c.event(EvEarlyMedia, "the network is playing a message or ringback"))
 			}
@@ -154,6 +155,7 @@ func (c *call) onProvisional(r *gsip.Response) error {
 		}
 	}
 	if r.StatusCode == 180 && c.setState(StateRinging) {
+		c.startRingback()
 		c.p.publish(c.event(EvRinging, "ringing"))
 	}
 	return nil

@@ -55,6 +55,14 @@ type Config struct {
 	// WAVs go (named by date, time, number and Call-ID).
 	Record    audio.RecordMode
 	RecordDir string
+	// RecordBeep mixes the recording warning tone (1400 Hz every 15 s) into
+	// what the far end hears while a call is recorded.
+	RecordBeep bool
+	// Tones chooses the ringback and ringer patterns (jp or us).
+	Tones audio.ToneSet
+	// Ringer, when set, is the playback device incoming calls ring on;
+	// nil rings on Device (when no other call is using it).
+	Ringer audio.Device
 
 	// RingTimeout ends an unanswered outbound call (default 60 s).
 	RingTimeout time.Duration
@@ -70,6 +78,7 @@ func WithLogger(l *slog.Logger) Option { return func(p *Phone) { p.log = l } }
 type Phone struct {
 	cfg Config
 	log *slog.Logger
+	au  *phoneAudio
 
 	ua  *sipgo.UserAgent
 	srv *sipgo.Server
@@ -107,6 +116,7 @@ func New(cfg Config, opts ...Option) (*Phone, error) {
 		hub:      newHub(),
 		calls:    map[string]*call{},
 		byCallID: map[string]*call{},
+		au:       newPhoneAudio(),
 	}
 	for _, o := range opts {
 		o(p)
@@ -321,6 +331,7 @@ func (p *Phone) Status() Status {
 		s.Registrar = p.registrar.String()
 	}
 	s.Muted = p.isMuted()
+	s.Audio = p.audioStatus()
 	calls := p.snapshot()
 	for _, c := range calls {
 		s.Calls = append(s.Calls, c.info())

@@ -112,12 +112,13 @@ const (
 
 // Status is a snapshot of the phone.
 type Status struct {
-	Registration RegState   `json:"registration"`
-	Registrar    string     `json:"registrar,omitempty"`
-	AOR          string     `json:"aor"`
-	Contact      string     `json:"contact"`
-	Expires      int        `json:"expires,omitempty"`
-	LastError    string     `json:"last_error,omitempty"`
-	Muted        bool       `json:"muted"`
-	Calls        []CallInfo `json:"calls"`
+	Registration RegState    `json:"registration"`
+	Registrar    string      `json:"registrar,omitempty"`
+	AOR          string      `json:"aor"`
+	Contact      string      `json:"contact"`
+	Expires      int         `json:"expires,omitempty"`
+	LastError    string      `json:"last_error,omitempty"`
+	Muted        bool        `json:"muted"`
+	Calls        []CallInfo  `json:"calls"`
+	Audio        AudioStatus `json:"audio"`
 }

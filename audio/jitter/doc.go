@@ -12,7 +12,7 @@
 // packet (no copy), knows nothing about time (no playout clock, so no
 // notion of "late"), has no target delay that follows the network, and does
 // no concealment. A softphone needs all of that on a path that must not
-// allocate, so the few hundred lines are written here.
+// allocate, so it is written here.
 //
 // # How it works
 //
@@ -21,27 +21,33 @@
 // frames, reordered packets land in place, and duplicates are recognised by
 // sequence number. Playout is time-based: for every packet the buffer notes
 // its transit time (arrival minus RTP timestamp); the smallest transit over
-// the recent history is the fastest path, and a packet's delay variation is
-// how much slower than that it was. The target delay is the 98th
-// percentile of the recent delay variation plus a 4 ms margin, clamped to
+// the recent history (500 packets) is the fastest path, and a packet's
+// delay variation is how much slower than that it was. The target delay is
+// the 98th percentile of the recent delay variation, or the 90th of the
+// last 50 packets if that is higher (so a rise is followed within half a
+// second while a lone spike is not), plus a 4 ms margin, clamped to
 // [MinDelay, MaxDelay]; it follows a rise at once and falls by at most
 // 5 ms per second. Because whole 20 ms frames are played, a packet that
 // starts in the middle of a frame has to be there when the frame starts;
-// that shows up as a grid penalty, which the buffer avoids by aligning the
-// frame grid with the packets when it (re)starts a talkspurt.
+// the buffer counts that as a grid penalty and avoids it by aligning the
+// frame grid with the packets whenever it places playout afresh.
 //
 // The buffer moves its real delay towards the target where it is least
-// audible: at the start of a talkspurt, after silence, it simply starts the
-// first packet at the right moment; in running audio it inserts or removes
-// a piece of 10-30 ms chosen where the signal repeats itself (the lag with
-// the best normalised correlation, WSOLA-style) or is quiet, cross-faded
-// over 10 ms. Growing happens as soon as the target rises (at once in
-// periodic or quiet audio, within three frames otherwise); shrinking waits
-// for quiet or periodic audio, and for a whole second of surplus before it
-// cuts into anything else. A packet whose playout has already begun is
-// late: it is counted and dropped (its tail is kept if the rest is still to
-// come). When the buffer runs dry, the concealment plays on without
-// advancing the playout point, so a packet that is merely late is still
+// audible. After silence (before the first packet, after a long gap, at a
+// talkspurt that follows one) it simply starts the next audio at the right
+// moment. In running audio it inserts or removes a piece of 1-30 ms chosen
+// where the signal repeats itself (the lag with the best normalised
+// correlation, WSOLA-style) or is quiet, cross-faded over 10 ms; pieces
+// that keep the frame grid on the packets are preferred, and a cut is made
+// only if the delay left still covers the target with the grid it leads
+// to. Growing happens as soon as the target rises (at once in periodic or
+// quiet audio, within three frames otherwise). Shrinking waits until the
+// surplus has lasted 200 ms and the buffer has not run dry for a second,
+// and then for quiet or periodic audio, for up to a second before it cuts
+// into anything else. A packet whose playout has already begun is late: it
+// is counted and dropped (its tail is kept if the rest is still to come).
+// When the buffer runs dry, concealment plays on without advancing the
+// playout point (up to MaxDelay), so a packet that is merely late is still
 // played, and the time spent concealing is credited against a gap that
 // turns out to be a real loss.
 //

@@ -48,18 +48,23 @@ func (a *arrivals) min() int64 {
 }
 
 // quantile returns, rounded up to the histogram resolution, the delay D
-// (ns) such that the quantile share of the recent packets would have been
-// on time with a playout delay of D past the fastest path. With phi >= 0 it
-// counts that a packet must be there when the 20 ms frame holding its first
-// sample starts, frames starting at timestamps ≡ phi (mod 160); with phi < 0
-// it gives the delay variation alone.
-func (a *arrivals) quantile(base int64, phi int64) int64 {
-	if a.n == 0 {
+// (ns) such that the share q of the last `recent` packets (all, if fewer)
+// would have been on time with a playout delay of D past the fastest path.
+// With phi >= 0 it counts that a packet must be there when the 20 ms frame
+// holding its first sample starts, frames starting at timestamps ≡ phi
+// (mod 160); with phi < 0 it gives the delay variation alone.
+func (a *arrivals) quantile(base, phi int64, q float64, recent int) int64 {
+	n := min(a.n, recent)
+	if n == 0 {
 		return 0
 	}
 	clear(a.bins)
 	last := len(a.bins) - 1
-	for i := range a.n {
+	for j := 1; j <= n; j++ {
+		i := a.next - j
+		if i < 0 {
+			i += len(a.transit)
+		}
 		v := a.transit[i] - base
 		if phi >= 0 {
 			off := (int64(a.phase[i]) - phi) % frame
@@ -71,7 +76,7 @@ func (a *arrivals) quantile(base int64, phi int64) int64 {
 		k := max(min(v/binNs, int64(last)), 0)
 		a.bins[k]++
 	}
-	rank := int32(math.Ceil(quantile * float64(a.n)))
+	rank := int32(math.Ceil(q * float64(n)))
 	var sum int32
 	for k, c := range a.bins {
 		sum += c

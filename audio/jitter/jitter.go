@@ -22,14 +22,16 @@ const (
 	defaultHistory      = 500
 	maxMaxDelay         = 2 * time.Second
 
-	quantile    = 0.98                          // share of packets the target delay should cover
-	marginNs    = int64(4 * time.Millisecond)   // added to that percentile
-	shrinkPerS  = int64(5 * time.Millisecond)   // the target falls at most this much per second
-	hysteresis  = int64(5 * time.Millisecond)   // surplus kept after a cut
-	jumpExtraNs = int64(100 * time.Millisecond) // beyond MaxDelay this, a packet's timing is "off"
-	jumpPackets = 3                             // this many off packets in a row restart the stream
-	seenLen     = 1024                          // sequence numbers remembered for duplicates
-	extBase     = int64(1) << 33                // keeps unwrapped values positive
+	quantile     = 0.98 // share of packets the target delay should cover
+	fastQuantile = 0.9  // ... and of the last fastHistory packets
+	fastHistory  = 50
+	marginNs     = int64(4 * time.Millisecond)   // added to that percentile
+	shrinkPerS   = int64(5 * time.Millisecond)   // the target falls at most this much per second
+	hysteresis   = int64(5 * time.Millisecond)   // surplus kept after a cut
+	jumpExtraNs  = int64(100 * time.Millisecond) // beyond MaxDelay this, a packet's timing is "off"
+	jumpPackets  = 3                             // this many off packets in a row restart the stream
+	seenLen      = 1024                          // sequence numbers remembered for duplicates
+	extBase      = int64(1) << 33                // keeps unwrapped values positive
 )
 
 // Config sets the delay bounds of a Buffer. The zero value is usable.
@@ -164,6 +166,7 @@ type Buffer struct {
 	current  int64
 	deficit  int // consecutive frames below target
 	surplus  int // consecutive frames well above target
+	sinceDry int // frames since the buffer last ran dry
 	energy   float64
 	syn      concealer
 	hist     history
@@ -218,7 +221,7 @@ func (b *Buffer) resetLocked() {
 	b.syn = concealer{}
 	b.hist.reset()
 	b.olaLeft, b.insLeft = 0, 0
-	b.deficit, b.surplus = 0, 0
+	b.deficit, b.surplus, b.sinceDry, b.credit = 0, 0, 0, 0
 	b.counters = Stats{}
 	b.lostBefore = 0
 }

@@ -269,3 +269,73 @@ func TestReframing(t *testing.T) {
 		})
 	}
 }
+
+// TestTalkspurtAfterSilenceSuppression: the sender stops for a second
+// (silence suppression) and resumes with the marker bit and a timestamp
+// that kept counting. That is no restart: the old talkspurt fades out, the
+// new one starts at the target delay after its first packet, exact.
+func TestTalkspurtAfterSilenceSuppression(t *testing.T) {
+	signal := sine(3*8000, 440, 12000)
+	pkts := packetize(signal, []int{160}, 6, 10, 0, 0, constDelay(30*time.Millisecond))
+	var kept []packet
+	for k, p := range pkts {
+		if k >= 50 && k < 100 {
+			continue // no packets between 1 s and 2 s
+		}
+		p.marker = k == 0 || k == 100
+		kept = append(kept, p)
+	}
+	b := New(Config{MinDelay: 40 * time.Millisecond, MaxDelay: 40 * time.Millisecond})
+	logs := drive(b, kept, 12*time.Millisecond, 3*50)
+	st := b.Stats()
+	if st.Resets != 0 || st.Late != 0 {
+		t.Errorf("resets %d late %d, want 0 0", st.Resets, st.Late)
+	}
+	// Packet 100 arrives at 2.05 s; its audio is due 40 ms later: the pop at 2.092 s.
+	var resumed int
+	for k, l := range logs {
+		if l.now.Sub(t0) > 2*time.Second && l.kind == Audio {
+			resumed = k
+			break
+		}
+	}
+	if got := logs[resumed].now.Sub(t0); got != 2092*time.Millisecond {
+		t.Errorf("talkspurt resumed at %v, want 2.092 s", got)
+	}
+	for _, l := range logs[resumed-20 : resumed] {
+		if l.kind != Silence {
+			t.Fatalf("%v at %v during the pause", l.kind, l.now.Sub(t0))
+		}
+	}
+	// The onset fades in over 10 ms; after that, exact.
+	checkExact(t, logs, resumed+1, signal, 0)
+}
+
+// TestSilenceBeforeFirstPacketAndReset: Pop gives silence until audio
+// arrives, and after Reset the buffer starts over as new.
+func TestSilenceBeforeFirstPacketAndReset(t *testing.T) {
+	b := New(Config{})
+	out := make([]int16, 160)
+	for k := range out {
+		out[k] = 1
+	}
+	if kind := b.Pop(out, at(0)); kind != Silence || maxStep(out) != 0 || out[0] != 0 {
+		t.Fatalf("Pop before any packet: %v %v", kind, out[:4])
+	}
+	signal := sine(8000, 440, 12000)
+	logs := drive(b, packetize(signal, []int{160}, 1, 0, 0, 0, constDelay(10*time.Millisecond)), 0, 50)
+	if logs[len(logs)-1].kind != Audio || b.Stats().Received == 0 {
+		t.Fatal("no audio before Reset")
+	}
+	b.Reset()
+	if st := b.Stats(); st.Received != 0 || st.Frames != 0 || st.TargetDelay != b.cfg.InitialDelay {
+		t.Fatalf("after Reset: %+v", st)
+	}
+	if kind := b.Pop(out, at(5*time.Second)); kind != Silence {
+		t.Fatalf("Pop after Reset: %v", kind)
+	}
+	logs = drive(b, packetize(signal, []int{160}, 2, 500, 12345, 10*time.Second, constDelay(10*time.Millisecond)), 10*time.Second, 50)
+	if logs[len(logs)-1].kind != Audio || b.Stats().Resets != 0 {
+		t.Fatalf("after Reset the new stream did not play as a first stream: %v, %+v", logs[len(logs)-1].kind, b.Stats())
+	}
+}

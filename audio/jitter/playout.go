@@ -24,6 +24,11 @@ const (
 	// shrinkWait is how many frames a cut waits for quiet or periodic audio
 	// before it is made anyway: one second.
 	shrinkWait = 50
+	// surplusWait: a surplus must last 200 ms before anything is cut, and
+	// dryWait: nothing is cut within a second of the buffer running dry,
+	// which is the first sign of rising jitter, before the target knows.
+	surplusWait = 10
+	dryWait     = 50
 	// quietLevel is the mean square below which audio counts as quiet
 	// (-50 dBFS), also when it is 20 dB under the recent speech level.
 	quietLevel = 104 * 104
@@ -62,6 +67,7 @@ func (b *Buffer) Pop(dst []int16, now time.Time) FrameKind {
 		}
 	}
 	done := 0
+	b.sinceDry++
 	if b.quiet || !b.anchored {
 		b.snap(nowNs)
 	} else if b.cleanState() {
@@ -88,8 +94,12 @@ const frameDur = audio.FrameDuration
 // estimate updates the fastest path, the delay percentile and the target.
 func (b *Buffer) estimate(nowNs int64) {
 	b.base = b.arr.min()
-	b.req0 = b.arr.quantile(b.base, -1)
-	raw := min(max(b.req0+marginNs, b.minNs), b.maxNs)
+	b.req0 = b.arr.quantile(b.base, -1, quantile, len(b.arr.transit))
+	// The last second alone, at a lower percentile, so that a rise is
+	// followed within half a second rather than once 2 % of the whole
+	// history has seen it; a lone spike does not move it.
+	fast := b.arr.quantile(b.base, -1, fastQuantile, fastHistory)
+	raw := min(max(max(b.req0, fast)+marginNs, b.minNs), b.maxNs)
 	dt := int64(frameDur)
 	if b.havePop {
 		dt = min(max(nowNs-b.lastPop, 0), int64(100*time.Millisecond))
@@ -105,7 +115,7 @@ func (b *Buffer) estimate(nowNs int64) {
 // need is the delay a frame grid starting at timestamps ≡ phi (mod 160)
 // needs: the target plus what the grid costs packets that start mid-frame.
 func (b *Buffer) need(phi int64) int64 {
-	return min(b.target+b.arr.quantile(b.base, phi)-b.req0, b.maxNs)
+	return min(b.target+b.arr.quantile(b.base, phi, quantile, len(b.arr.transit))-b.req0, b.maxNs)
 }
 
 func mod(a, m int64) int64 {
@@ -315,7 +325,10 @@ func (b *Buffer) grow(cur, need int64) {
 // where the result still meets the grid's need plus a margin, and only in
 // quiet or self-similar audio unless the surplus has lasted a second.
 func (b *Buffer) shrink(dst []int16, cur int64) int {
-	if len(dst) < xfade {
+	// Cheap checks first; and while a surplus lasts, look for a place to
+	// cut only every fifth frame: the correlation search is the costliest
+	// thing Pop does.
+	if len(dst) < xfade || b.surplus < surplusWait || b.sinceDry < dryWait || b.surplus%5 != 0 {
 		return 0
 	}
 	quiet := b.quietAt(xfade)
@@ -440,6 +453,7 @@ func (b *Buffer) render(dst []int16, from int, canExpand bool) FrameKind {
 			s = b.syn.next()
 			if !aheadOK && canExpand {
 				b.credit++ // maybe only late: wait for it
+				b.sinceDry = 0
 			} else {
 				b.play++
 			}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/opdesk/opdesk/audio"
 	"github.com/opdesk/opdesk/cmd/opdesk/config"
+	"github.com/opdesk/opdesk/sip"
 )
 
 // openAudio opens the sound card when audio.input or audio.output names
@@ -45,6 +46,48 @@ func openAudio(cfg *config.Config, log *slog.Logger, stderr io.Writer) audio.Dev
 	}
 	log.Info("audio", "device", dev.Name())
 	return dev
+}
+
+// openRinger opens the ringer's device when audio.ring names one of its
+// own: "" rings on the output device, "off" never rings (the null device).
+func openRinger(cfg *config.Config, log *slog.Logger, stderr io.Writer) audio.Device {
+	switch r := strings.TrimSpace(cfg.Audio.Ring); {
+	case r == "":
+		return nil
+	case strings.EqualFold(r, "off"):
+		return audio.NullDevice{}
+	}
+	dev, err := audio.OpenDevice(audio.DeviceConfig{Backend: cfg.Audio.Backend, Input: "off", Output: cfg.Audio.Ring})
+	if err != nil {
+		log.Warn("ringer", "err", err)
+		fmt.Fprintf(stderr, "opdesk: warning: the ringer: %v; incoming calls ring on the headset instead\n", err)
+		return nil
+	}
+	log.Info("ringer", "device", dev.Name())
+	return dev
+}
+
+// switchingPhone is the phone with its sound card behind a Switchable, so
+// that ctl "device" (and the desktop's key) can change the headset during a
+// call.
+type switchingPhone struct {
+	*sip.Phone
+	dev *audio.Switchable
+	cfg *config.Config
+	log *slog.Logger
+}
+
+// SwitchAudio opens the named devices and makes them current; on failure
+// the old ones stay.
+func (p *switchingPhone) SwitchAudio(input, output string) error {
+	dev, err := audio.OpenDevice(audio.DeviceConfig{Backend: p.cfg.Audio.Backend, Input: input, Output: output,
+		Log: func(msg string) { p.log.Debug("miniaudio", "msg", msg) }})
+	if err != nil {
+		return fmt.Errorf("the sound card stays %s: %w", p.dev.Name(), err)
+	}
+	p.log.Info("audio device switched", "from", p.dev.Name(), "to", dev.Name())
+	p.dev.Switch(dev)
+	return nil
 }
 
 // runAudio is "opdesk audio list".

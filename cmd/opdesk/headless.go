@@ -46,6 +46,7 @@ func openLog(cfg *config.Config) (*slog.Logger, io.Closer, error) {
 }
 
 func phoneConfig(cfg *config.Config) sip.Config {
+	tones, _ := audio.ParseToneSet(cfg.Audio.Tones) // validated by Load
 	return sip.Config{
 		User:        cfg.SIP.User,
 		Password:    cfg.SIP.Password.Reveal(),
@@ -67,6 +68,10 @@ func phoneConfig(cfg *config.Config) sip.Config {
 		},
 		Record:    mustRecordMode(cfg.Audio.Record),
 		RecordDir: cfg.Audio.Recordings,
+		Tones:     tones,
+		// The 1400 Hz recording beep is the North American convention;
+		// Japanese callers expect a spoken notice instead.
+		RecordBeep: tones == audio.TonesUS,
 	}
 }
 
@@ -111,10 +116,16 @@ func runHeadless(cfgArgs, rest []string, stderr io.Writer) int {
 		}
 	}
 	pcfg := phoneConfig(cfg)
+	var sw *audio.Switchable
 	if dev := openAudio(cfg, log, stderr); dev != nil {
-		defer dev.Close()
-		pcfg.Device = dev
+		sw = audio.NewSwitchable(dev)
+		defer sw.Close()
+		pcfg.Device = sw
 		fmt.Fprintf(stderr, "opdesk: audio %s\n", dev.Name())
+	}
+	if ring := openRinger(cfg, log, stderr); ring != nil {
+		defer ring.Close()
+		pcfg.Ringer = ring
 	}
 	phone, err := sip.New(pcfg, sip.WithLogger(log))
 	if err != nil {
@@ -122,7 +133,11 @@ func runHeadless(cfgArgs, rest []string, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "opdesk: cannot start the phone: %v\n", err)
 		return 1
 	}
-	srv, err := ctl.Listen(cfg.Ctl.Socket, phone, log)
+	var ctlPhone ctl.Phone = phone
+	if sw != nil {
+		ctlPhone = &switchingPhone{Phone: phone, dev: sw, cfg: cfg, log: log}
+	}
+	srv, err := ctl.Listen(cfg.Ctl.Socket, ctlPhone, log)
 	if err != nil {
 		_ = phone.Close(context.Background())
 		fmt.Fprintf(stderr, "opdesk: %v\n", err)

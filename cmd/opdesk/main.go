@@ -56,7 +56,8 @@ const usage = `opdesk — terminal softphone and call-center agent desktop
   opdesk --headless [--config PATH] [--section.key=value …]
         run the phone without a screen; drive it with opdesk ctl
   opdesk ctl status | dial TARGET | answer [ID] | hangup [ID] | hold [ID]
-        | resume [ID] | mute | unmute | dtmf DIGITS [ID]
+        | resume [ID] | mute | unmute | dtmf DIGITS [ID] | record on|off [ID]
+        | device INPUT [OUTPUT]
         | transfer TARGET [ID] | transfer --attended ID1 ID2 | events
         talk to a running opdesk over its control socket (JSON out)
   opdesk audio list

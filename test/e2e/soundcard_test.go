@@ -29,14 +29,21 @@ func TestCallThroughSoundCard(t *testing.T) {
 	op.WaitRegistered(10 * time.Second)
 
 	other := filepath.Join(t.TempDir(), "other-app.wav")
-	writeToneWAV(t, other, 1300, 3*time.Second)
+	writeToneWAV(t, other, 1300, 30*time.Second)
 	stopPlay := pa.Play(t, other)
 	monitor := filepath.Join(t.TempDir(), "monitor.wav")
 	stopRec := pa.Record(t, monitor)
 
 	id := op.MustCtl("dial", "bob").Call
 	op.WaitEvent(10*time.Second, sip.EvAnswered, id)
-	time.Sleep(6 * time.Second)
+	time.Sleep(3 * time.Second)
+	// The operator picks the headset again mid-call (as after plugging one
+	// in): the call goes on through the newly opened card.
+	op.MustCtl("device", "default")
+	time.Sleep(4 * time.Second)
+	if st := op.Status(); st.Audio.Device == "" || st.Audio.MicRMSDBFS < -60 {
+		t.Fatalf("status after the switch: %+v, want the device named and the microphone level of the monitor", st.Audio)
+	}
 	op.MustCtl("hangup", id)
 	op.WaitEvent(10*time.Second, sip.EvEnded, id)
 	if _, err := b.WaitEvent(ctxT(t, 10*time.Second), "CALL_CLOSED"); err != nil {
@@ -56,6 +63,15 @@ func TestCallThroughSoundCard(t *testing.T) {
 		t.Fatalf("baresip did not receive what the monitor captured: 1300 Hz is %.3f of its energy", f)
 	} else {
 		t.Logf("baresip received: 1300 Hz is %.2f of the energy, 600 Hz (the loop back) %.2f", f, toneShare(got, 600))
+	}
+	// The last two seconds came through the card opened by the switch, both
+	// ways: baresip's 600 Hz still plays on the sink.
+	if f := toneShare(mon[len(mon)-2*audio.SampleRate:], 600); f < 0.05 {
+		t.Fatalf("after the device switch the sink no longer plays the call: 600 Hz is %.3f of the monitor's tail", f)
+	}
+	tail := got[len(got)-2*audio.SampleRate:]
+	if f := toneShare(tail, 1300); f < 0.05 {
+		t.Fatalf("after the device switch baresip no longer receives the card's capture: 1300 Hz is %.3f", f)
 	}
 }
 

@@ -42,6 +42,18 @@ type BaresipOptions struct {
 	// also calls to URIs on other hosts (Kamailio relays those as
 	// addressed). Without it only the registrar's own users go through it.
 	ViaProxy bool
+	// Player is baresip's audio_player: "aubridge,nil" (default, no sound
+	// card) or a sound card such as "alsa,default". A sound-card source or
+	// player ("alsa,...") runs at baresip's own default rate and channels
+	// (the codec's: 8 kHz mono for G.711), as an installed baresip would.
+	Player string
+	// Env is more environment for baresip, such as a [Pulse]'s Env so that
+	// "alsa,default" reaches its null sink through the ALSA pulse plugin.
+	Env []string
+	// NoDumps leaves the sndfile module out: no WAV dumps of the call
+	// (ReceivedDumps and SentDumps stay empty), so that a benchmark
+	// measures baresip's own work and not the writing of two files.
+	NoDumps bool
 }
 
 // Baresip is a running baresip 1.0 remote-controlled over ctrl_tcp.
@@ -94,7 +106,17 @@ func StartBaresip(t testing.TB, opts BaresipOptions) *Baresip {
 	// Its own RTP port range, so baresip's random pick cannot land on a port
 	// handed to another peer that has not bound it yet.
 	rtp := FreeUDPPortRange(t, 8)
+	if opts.Player == "" {
+		opts.Player = "aubridge,nil"
+	}
 	srate, channels := 48000, 2
+	playRate, playChannels := 48000, 1
+	if strings.HasPrefix(opts.Source, "alsa,") {
+		srate, channels = 0, 0 // omitted: baresip's default
+	}
+	if strings.HasPrefix(opts.Player, "alsa,") {
+		playRate, playChannels = 0, 0
+	}
 	if file, ok := strings.CutPrefix(opts.Source, "aufile,"); ok {
 		_, rate, ch, err := audio.ReadWAV(file)
 		if err != nil {
@@ -108,6 +130,7 @@ func StartBaresip(t testing.TB, opts BaresipOptions) *Baresip {
 	err := render("baresip.config.tmpl", filepath.Join(dir, "config"), map[string]any{
 		"Host": Host, "SIPPort": b.sipPort, "CtrlPort": b.ctrlPort,
 		"Source": opts.Source, "SrcRate": srate, "SrcChannels": channels,
+		"Player": opts.Player, "PlayRate": playRate, "PlayChannels": playChannels, "Dumps": !opts.NoDumps,
 		"ModulePath": "/usr/lib/baresip/modules", "DumpDir": b.DumpDir(), "RTPPorts": fmt.Sprintf("%d-%d", rtp, rtp+7),
 	})
 	if err != nil {
@@ -123,7 +146,7 @@ func StartBaresip(t testing.TB, opts BaresipOptions) *Baresip {
 
 	logPath := filepath.Join(dir, "baresip.log")
 	logOnFailure(t, "baresip "+opts.User, logPath)
-	p, err := startProc("baresip "+opts.User, dir, logPath, []string{"HOME=" + dir}, os.DevNull,
+	p, err := startProc("baresip "+opts.User, dir, logPath, append([]string{"HOME=" + dir}, opts.Env...), os.DevNull,
 		"baresip", "-f", dir)
 	if err != nil {
 		t.Fatal(err)
@@ -193,6 +216,9 @@ func (b *Baresip) record(ev BaresipEvent) {
 		b.dropped.Add(1)
 	}
 }
+
+// PID is the baresip process's id (for /proc measurements).
+func (b *Baresip) PID() int { return b.proc.cmd.Process.Pid }
 
 // SIPPort is the port baresip listens on for SIP (UDP and TCP).
 func (b *Baresip) SIPPort() int { return b.sipPort }

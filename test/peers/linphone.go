@@ -27,6 +27,10 @@ type LinphoneOptions struct {
 	// Pulse, when set, gives linphonec PULSE_SERVER so ALSA's default device
 	// (routed to PulseAudio by libasound2-plugins) reaches the null sink.
 	Pulse *Pulse
+	// SoundDev, when set, is the sound card linphonec plays, rings and
+	// captures on, as "soundcard list" names it (e.g. "ALSA: default
+	// device"); empty leaves linphonec's own choice.
+	SoundDev string
 }
 
 // Linphone is a linphonec daemon driven through linphonecsh.
@@ -78,7 +82,7 @@ func StartLinphone(t testing.TB, opts LinphoneOptions) *Linphone {
 	rtp := FreeUDPPortRange(t, 4)
 	data := map[string]any{
 		"Host": Host, "User": opts.User, "SIPPort": l.sipPort, "Dir": dir,
-		"RTPPort": rtp, "VideoRTPPort": rtp + 2, "SoundDev": "",
+		"RTPPort": rtp, "VideoRTPPort": rtp + 2, "SoundDev": opts.SoundDev,
 		"Registrar": opts.Registrar != nil, "RegistrarPort": 0, "Domain": Host,
 	}
 	if opts.Registrar != nil {
@@ -247,6 +251,15 @@ func (l *Linphone) cmdContext(ctx context.Context, args ...string) (string, erro
 
 // Generic sends one linphonec command line ("answer", "calls", "pause 1").
 func (l *Linphone) Generic(line string) (string, error) { return l.Cmd("generic", line) }
+
+// PID is the linphonec daemon's process id (0 if it could not be found),
+// for /proc measurements.
+func (l *Linphone) PID() int {
+	if l.pid == 0 {
+		l.pid = findLinphonec(l.rc)
+	}
+	return l.pid
+}
 
 // SIPPort is linphonec's UDP SIP port.
 func (l *Linphone) SIPPort() int { return l.sipPort }

@@ -40,6 +40,12 @@ type Phone interface {
 	Subscribe(buf int) (<-chan sip.Event, func())
 }
 
+// AudioSwitcher is implemented by a Phone whose sound card can be changed
+// while it runs ("device INPUT [OUTPUT]").
+type AudioSwitcher interface {
+	SwitchAudio(input, output string) error
+}
+
 // Request is one command.
 type Request struct {
 	Cmd  string   `json:"cmd"`

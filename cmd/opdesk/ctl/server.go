@@ -194,6 +194,16 @@ func (s *Server) do(req Request) (string, error) {
 			return "", fmt.Errorf("%w: dtmf DIGITS [ID]", ErrUsage)
 		}
 		return ph.SendDTMF(arg(1), a[0])
+	case "device":
+		sw, ok := ph.(AudioSwitcher)
+		if !ok || len(a) < 1 || len(a) > 2 {
+			return "", fmt.Errorf("%w: device INPUT [OUTPUT] (names from opdesk audio list; needs a sound card in the config)", ErrUsage)
+		}
+		out := arg(1)
+		if out == "" {
+			out = a[0]
+		}
+		return "", sw.SwitchAudio(a[0], out)
 	case "record":
 		if len(a) < 1 || len(a) > 2 || (a[0] != "on" && a[0] != "off") {
 			return "", fmt.Errorf("%w: record on|off [ID]", ErrUsage)
