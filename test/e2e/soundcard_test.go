@@ -27,6 +27,7 @@ func TestCallThroughSoundCard(t *testing.T) {
 		t.Fatal(err)
 	}
 	op.WaitRegistered(10 * time.Second)
+	waitDeviceRunning(t, op)
 
 	other := filepath.Join(t.TempDir(), "other-app.wav")
 	writeToneWAV(t, other, 1300, 30*time.Second)
@@ -53,6 +54,7 @@ func TestCallThroughSoundCard(t *testing.T) {
 	stopRec()
 
 	mon := readSignal(t, "null-sink monitor", monitor)
+	t.Logf("monitor: %.2f s recorded", float64(len(mon))/audio.SampleRate)
 	if f := toneShare(mon, 600); f < 0.05 {
 		t.Fatalf("the null sink never played baresip's 600 Hz: %.3f of the monitor's energy", f)
 	} else {
@@ -148,4 +150,72 @@ func toneShare(s []int16, hz float64) float64 {
 		best = max(best, 2*p/(n*total))
 	}
 	return best
+}
+
+// TestRingbackAndRingerOnSoundCard: while baresip rings, the operator hears
+// the Japanese ringback (400 Hz modulated by 16 Hz) on the sound card; when
+// baresip calls, opdesk rings (the jp ringer, 1000+1250 Hz) until answered.
+func TestRingbackAndRingerOnSoundCard(t *testing.T) {
+	pa := peers.StartPulse(t)
+	k := peers.StartKamailio(t, peers.KamailioOptions{})
+	b := peers.StartBaresip(t, peers.BaresipOptions{User: "bob", Registrar: k})
+	op := StartOpdesk(t, OpdeskOptions{User: "alice", Registrar: k, Input: "null", Output: "default", Env: pa.Env()})
+	if err := b.WaitRegistered(ctxT(t, 10*time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	op.WaitRegistered(10 * time.Second)
+
+	waitDeviceRunning(t, op)
+	ringback := filepath.Join(t.TempDir(), "ringback.wav")
+	stop := pa.Record(t, ringback)
+	id := op.MustCtl("dial", "bob").Call
+	op.WaitEvent(10*time.Second, sip.EvRinging, id)
+	time.Sleep(2500 * time.Millisecond)
+	stop()
+	op.MustCtl("hangup", id)
+	op.WaitEvent(10*time.Second, sip.EvEnded, id)
+	if _, err := b.WaitEvent(ctxT(t, 10*time.Second), "CALL_CLOSED"); err != nil {
+		t.Fatal(err)
+	}
+	s := readSignal(t, "ringback", ringback)
+	if f := toneShare(s, 384) + toneShare(s, 400) + toneShare(s, 416); f < 0.3 {
+		t.Fatalf("no 400 Hz ringback on the sound card while the far end rang: %.2f of the energy (dominant %.0f Hz, RMS %.3f)", f, audio.DominantFrequency(s, audio.SampleRate), audio.RMS(s))
+	}
+
+	ring := filepath.Join(t.TempDir(), "ring.wav")
+	stop = pa.Record(t, ring)
+	if err := b.Dial(k.AOR("alice")); err != nil {
+		t.Fatal(err)
+	}
+	in := op.WaitEvent(10*time.Second, sip.EvIncoming, "")
+	time.Sleep(2500 * time.Millisecond)
+	stop()
+	op.MustCtl("hangup", in.CallID)
+	op.WaitEvent(10*time.Second, sip.EvEnded, in.CallID)
+	s = readSignal(t, "ringer", ring)
+	var f float64
+	for _, hz := range []float64{984, 1000, 1016, 1234, 1250, 1266} {
+		f += toneShare(s, hz)
+	}
+	if f < 0.3 {
+		t.Fatalf("opdesk did not ring on the sound card: 1000+1250 Hz are %.2f of the energy", f)
+	}
+}
+
+// waitDeviceRunning waits for opdesk's sound card to call back: PulseAudio
+// starts a new stream a second or two after it is opened, and what is played
+// before then is dropped.
+func waitDeviceRunning(t *testing.T, op *Opdesk) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		st := op.Status().Audio
+		if st.Stats != nil && st.Stats.Callbacks > 10 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("opdesk's sound card did not start within 10 s: %+v", st)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 }

@@ -28,8 +28,9 @@ type LinphoneOptions struct {
 	// (routed to PulseAudio by libasound2-plugins) reaches the null sink.
 	Pulse *Pulse
 	// SoundDev, when set, is the sound card linphonec plays, rings and
-	// captures on, as "soundcard list" names it (e.g. "ALSA: default
-	// device"); empty leaves linphonec's own choice.
+	// captures on, as "soundcard list" names it (e.g. "ALSA Unknown:
+	// default", ALSA's default device, which with Pulse set is the pulse
+	// plugin); empty leaves linphonec's own choice.
 	SoundDev string
 }
 

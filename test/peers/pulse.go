@@ -82,6 +82,18 @@ func (p *Pulse) Record(t testing.TB, path string) (stop func()) {
 		t.Fatal(err)
 	}
 	t.Cleanup(proc.stop)
+	// parecord takes a second or so to connect and start its stream: wait
+	// until audio is arriving, so the caller records from now on.
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		if fi, err := os.Stat(path); err == nil && fi.Size() > 2000 {
+			break
+		}
+		if time.Now().After(deadline) || proc.exited() {
+			t.Fatalf("parecord did not start recording %s", path)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 	return proc.stop
 }
 
