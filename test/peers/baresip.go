@@ -131,6 +131,7 @@ func StartBaresip(t testing.TB, opts BaresipOptions) *Baresip {
 		"Host": Host, "SIPPort": b.sipPort, "CtrlPort": b.ctrlPort,
 		"Source": opts.Source, "SrcRate": srate, "SrcChannels": channels,
 		"Player": opts.Player, "PlayRate": playRate, "PlayChannels": playChannels, "Dumps": !opts.NoDumps,
+		"ALSA":       strings.HasPrefix(opts.Source, "alsa,") || strings.HasPrefix(opts.Player, "alsa,"),
 		"ModulePath": "/usr/lib/baresip/modules", "DumpDir": b.DumpDir(), "RTPPorts": fmt.Sprintf("%d-%d", rtp, rtp+7),
 	})
 	if err != nil {

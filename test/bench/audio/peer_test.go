@@ -223,11 +223,13 @@ func (p *clickPeer) hangup(c *peerCall) {
 	p.mu.Unlock()
 }
 
+// bye ends the call, the BYE first: closing the RTP port first would let
+// the other side see ICMP errors and end the call as failed.
 func (c *peerCall) bye() {
-	_ = c.stream.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	_ = c.dlg.Bye(ctx)
+	_ = c.stream.Close()
 }
 
 // clicker is the peer's audio source: silence with a click every period
