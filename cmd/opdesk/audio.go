@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"strings"
 	"text/tabwriter"
+	"time"
 
 	"github.com/opdesk/opdesk/audio"
 	"github.com/opdesk/opdesk/cmd/opdesk/config"
@@ -84,6 +85,12 @@ func (p *switchingPhone) SwitchAudio(input, output string) error {
 		Log: func(msg string) { p.log.Debug("miniaudio", "msg", msg) }})
 	if err != nil {
 		return fmt.Errorf("the sound card stays %s: %w", p.dev.Name(), err)
+	}
+	// Keep the old card until the new one runs (PulseAudio starts a stream
+	// a second or two after it is opened), so the call does not go silent.
+	deadline := time.Now().Add(3 * time.Second)
+	for dev.Stats().Callbacks < 5 && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
 	}
 	p.log.Info("audio device switched", "from", p.dev.Name(), "to", dev.Name())
 	p.dev.Switch(dev)

@@ -3,6 +3,7 @@ package e2e
 import (
 	"math"
 	"path/filepath"
+	"slices"
 	"testing"
 	"time"
 
@@ -55,24 +56,24 @@ func TestCallThroughSoundCard(t *testing.T) {
 
 	mon := readSignal(t, "null-sink monitor", monitor)
 	t.Logf("monitor: %.2f s recorded", float64(len(mon))/audio.SampleRate)
-	if f := toneShare(mon, 600); f < 0.05 {
+	if f := medianShare(mon, 600); f < 0.1 {
 		t.Fatalf("the null sink never played baresip's 600 Hz: %.3f of the monitor's energy", f)
 	} else {
-		t.Logf("monitor: 600 Hz is %.2f of the energy, 1300 Hz %.2f", f, toneShare(mon, 1300))
+		t.Logf("monitor: 600 Hz is %.2f of the energy, 1300 Hz %.2f (median of 1 s windows)", f, medianShare(mon, 1300))
 	}
 	got := readSignal(t, "baresip received", mustOne(t, b.ReceivedDumps()))
-	if f := toneShare(got, 1300); f < 0.05 {
+	if f := medianShare(got, 1300); f < 0.1 {
 		t.Fatalf("baresip did not receive what the monitor captured: 1300 Hz is %.3f of its energy", f)
 	} else {
-		t.Logf("baresip received: 1300 Hz is %.2f of the energy, 600 Hz (the loop back) %.2f", f, toneShare(got, 600))
+		t.Logf("baresip received: 1300 Hz is %.2f of the energy, 600 Hz (the loop back) %.2f (median of 1 s windows)", f, medianShare(got, 600))
 	}
 	// The last two seconds came through the card opened by the switch, both
 	// ways: baresip's 600 Hz still plays on the sink.
-	if f := toneShare(mon[len(mon)-2*audio.SampleRate:], 600); f < 0.05 {
+	if f := medianShare(mon[len(mon)-2*audio.SampleRate:], 600); f < 0.1 {
 		t.Fatalf("after the device switch the sink no longer plays the call: 600 Hz is %.3f of the monitor's tail", f)
 	}
 	tail := got[len(got)-2*audio.SampleRate:]
-	if f := toneShare(tail, 1300); f < 0.05 {
+	if f := medianShare(tail, 1300); f < 0.1 {
 		t.Fatalf("after the device switch baresip no longer receives the card's capture: 1300 Hz is %.3f", f)
 	}
 }
@@ -218,4 +219,19 @@ func waitDeviceRunning(t *testing.T, op *Opdesk) {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
+}
+
+// medianShare is the median over 1 s windows of hz's share of the energy:
+// the jitter buffer's stretches and a device switch break the phase of a
+// tone now and then, which a single filter over the whole file smears.
+func medianShare(s []int16, hz float64) float64 {
+	var shares []float64
+	for i := 0; i+audio.SampleRate <= len(s); i += audio.SampleRate {
+		shares = append(shares, toneShare(s[i:i+audio.SampleRate], hz))
+	}
+	if len(shares) == 0 {
+		return toneShare(s, hz)
+	}
+	slices.Sort(shares)
+	return shares[len(shares)/2]
 }

@@ -15,11 +15,14 @@ import (
 
 // Environment knobs, for a quick run (e.g. AUDIOBENCH_CALL=10s).
 const (
-	envLatency = "AUDIOBENCH_LATENCY" // clicking time of the latency call (default 20s)
-	envCall    = "AUDIOBENCH_CALL"    // length of the CPU/memory call (default 60s)
-	envIdle    = "AUDIOBENCH_IDLE"    // idle registered window (default 30s)
-	envReport  = "AUDIOBENCH_REPORT"  // also write the summary table to this file
-	envLinSnd  = "AUDIOBENCH_LINPHONE_SOUNDDEV"
+	envLatency = "AUDIOBENCH_LATENCY"           // clicking time of the latency call (default 20s)
+	envCall    = "AUDIOBENCH_CALL"              // length of the CPU/memory call (default 60s)
+	envIdle    = "AUDIOBENCH_IDLE"              // idle registered window (default 30s)
+	envReport  = "AUDIOBENCH_REPORT"            // also write the summary table to this file
+	envLinSnd  = "AUDIOBENCH_LINPHONE_SOUNDDEV" // linphonec's card, default linphoneSoundDev
+	// envOpdeskAudio is more TOML for opdesk's [audio] section, to try a
+	// setting ("jitter_min_ms = 10"); the default is opdesk's defaults.
+	envOpdeskAudio = "AUDIOBENCH_OPDESK_AUDIO"
 )
 
 // clickPeriod is the time between two clicks: far longer than any loop
@@ -108,12 +111,13 @@ func BenchmarkAudioPath(b *testing.B) {
 	_ = echo.Wait(ctxT(b, 10*time.Second))
 
 	var results []dutResult
+	g := &rig{b: b, peer: peer, pa: pa, pulsePID: pulsePID, durs: durs, offset: offset}
 
-	op := startOpdesk(b, bin, "alice", k, pa.Env())
+	op := startOpdesk(b, bin, "alice", k, pa.Env(), os.Getenv(envOpdeskAudio))
 	if err := op.waitRegistered(ctxT(b, 15*time.Second)); err != nil {
 		b.Fatal(err)
 	}
-	results = append(results, measure(b, peer, pulsePID, durs, offset, dut{
+	results = append(results, g.measure(dut{
 		name: "opdesk", pid: op.pid(), target: aor(k, "alice"), answer: op.answer,
 		probe: func() string { return opdeskProbe(op) },
 	}))
@@ -124,7 +128,7 @@ func BenchmarkAudioPath(b *testing.B) {
 	if err := bs.WaitRegistered(ctxT(b, 15*time.Second)); err != nil {
 		b.Fatal(err)
 	}
-	results = append(results, measure(b, peer, pulsePID, durs, offset, dut{name: "baresip", pid: bs.PID(), target: aor(k, "bob")}))
+	results = append(results, g.measure(dut{name: "baresip", pid: bs.PID(), target: aor(k, "bob")}))
 
 	snd := os.Getenv(envLinSnd)
 	if snd == "" {
@@ -134,7 +138,7 @@ func BenchmarkAudioPath(b *testing.B) {
 	if err := ln.WaitRegistered(ctxT(b, 15*time.Second)); err != nil {
 		b.Fatal(err)
 	}
-	results = append(results, measure(b, peer, pulsePID, durs, offset, dut{name: "linphonec", pid: ln.PID(), target: aor(k, "carol"),
+	results = append(results, g.measure(dut{name: "linphonec", pid: ln.PID(), target: aor(k, "carol"),
 		probe: func() string { return "sound card " + snd }}))
 	b.StopTimer()
 
@@ -164,11 +168,22 @@ func BenchmarkAudioPath(b *testing.B) {
 	b.ReportMetric(ratio(opd.callCPU.Seconds(), bar.callCPU.Seconds()), "call-cpu-opdesk/baresip")
 }
 
+// rig is what every DUT is measured with.
+type rig struct {
+	b        *testing.B
+	peer     *clickPeer
+	pa       *peers.Pulse
+	pulsePID int
+	durs     durations
+	offset   time.Duration // the calibration median
+}
+
 // measure runs the three phases on one DUT: idle, a latency call, a CPU
 // call. A failed call is recorded in the result, not fatal, so the other
 // DUTs are still measured.
-func measure(b *testing.B, peer *clickPeer, pulsePID int, durs durations, offset time.Duration, d dut) dutResult {
-	r := dutResult{name: d.name, calibrated: offset}
+func (g *rig) measure(d dut) dutResult {
+	b, peer, pulsePID, durs := g.b, g.peer, g.pulsePID, g.durs
+	r := dutResult{name: d.name, calibrated: g.offset}
 	if d.pid == 0 {
 		r.err = "no process id"
 		return r
@@ -196,8 +211,9 @@ func measure(b *testing.B, peer *clickPeer, pulsePID int, durs durations, offset
 	}
 	time.Sleep(durs.call - time.Since(c.answered) - 500*time.Millisecond)
 	if d.probe != nil {
-		r.probe = d.probe()
+		r.probe = d.probe() + "\n  "
 	}
+	r.probe += pulseProbe(g.pa)
 	r.hwmKB, _ = statusKB(d.pid, "VmHWM")
 	time.Sleep(500 * time.Millisecond)
 	peer.hangup(c)
@@ -244,6 +260,50 @@ func opdeskProbe(o *opdesk) string {
 		}
 	}
 	return s
+}
+
+// pulseProbe is what PulseAudio says about the streams open on it during
+// the call: each client's sample format and the latencies it runs with.
+func pulseProbe(pa *peers.Pulse) string {
+	var parts []string
+	for _, kind := range []string{"sink-inputs", "source-outputs"} {
+		out, err := pa.Pactl(context.Background(), "list", kind)
+		if err != nil {
+			parts = append(parts, kind+": "+err.Error())
+			continue
+		}
+		parts = append(parts, pulseStreams(kind, out)...)
+	}
+	if len(parts) == 0 {
+		return "PulseAudio: no streams open"
+	}
+	return "PulseAudio " + strings.Join(parts, "\n  PulseAudio ")
+}
+
+// pulseStreams condenses `pactl list sink-inputs|source-outputs` to one
+// line per stream.
+func pulseStreams(kind, out string) []string {
+	var lines []string
+	var cur []string
+	flush := func() {
+		if len(cur) > 0 {
+			lines = append(lines, strings.Join(cur, ", "))
+		}
+		cur = nil
+	}
+	for _, l := range strings.Split(out, "\n") {
+		l = strings.TrimSpace(l)
+		switch {
+		case strings.HasPrefix(l, "Sink Input #"), strings.HasPrefix(l, "Source Output #"):
+			flush()
+			cur = []string{l}
+		case strings.HasPrefix(l, "Sample Specification:"), strings.Contains(l, "Latency:"),
+			strings.HasPrefix(l, "application.name = "), strings.HasPrefix(l, "application.process.binary = "):
+			cur = append(cur, l)
+		}
+	}
+	flush()
+	return lines
 }
 
 // report is the summary table.
@@ -296,6 +356,7 @@ func report(cal loopResult, offset time.Duration, rs []dutResult, durs durations
 	row(fmt.Sprintf("idle registered CPU (%s), %%", durs.idle), func(r dutResult) (float64, bool) { return pct(r.idleCPU, r.idleWall), r.idleWall > 0 }, "%.2f", "opdesk <= 0.5 %", false)
 	row("peak RSS in the call (VmHWM), MiB", func(r dutResult) (float64, bool) { return float64(r.hwmKB) / 1024, r.hwmKB > 0 }, "%.1f", "", true)
 	row("PulseAudio CPU during the call, s", func(r dutResult) (float64, bool) { return r.pulseCall.Seconds(), r.callWall > 0 }, "%.2f", "", true)
+	row("DUT + PulseAudio CPU in the call, s", func(r dutResult) (float64, bool) { return (r.callCPU + r.pulseCall).Seconds(), r.callWall > 0 }, "%.2f", "", true)
 	row("PulseAudio CPU while DUT idle, %", func(r dutResult) (float64, bool) { return pct(r.pulseIdle, r.idleWall), r.idleWall > 0 }, "%.2f", "", false)
 	_ = tw.Flush()
 	fmt.Fprintf(&sb, "\n")
@@ -305,6 +366,10 @@ func report(cal loopResult, offset time.Duration, rs []dutResult, durs durations
 		}
 		if r.probe != "" {
 			fmt.Fprintf(&sb, "%s: %s\n", r.name, r.probe)
+		}
+		if len(r.loop.Missing) > 0 || len(r.long.Missing) > 0 {
+			fmt.Fprintf(&sb, "%s: clicks that never came back (0 = the first): latency call %v, CPU call %v of %d\n",
+				r.name, r.loop.Missing, r.long.Missing, r.long.Sent)
 		}
 		if r.loop.Stray > 0 || r.long.Stray > 0 {
 			fmt.Fprintf(&sb, "%s: %d + %d onsets matched no click (echo of a click's tail, or a late return)\n", r.name, r.loop.Stray, r.long.Stray)

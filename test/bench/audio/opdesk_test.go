@@ -43,9 +43,9 @@ type opdesk struct {
 }
 
 // startOpdesk starts `opdesk --headless` registered as user on k, with
-// input and output the sound card's default devices and env (PULSE_SERVER)
-// added to its environment.
-func startOpdesk(t testing.TB, bin, user string, k *peers.Kamailio, env []string) *opdesk {
+// input and output the sound card's default devices, extraAudio appended
+// to the [audio] section and env (PULSE_SERVER) added to its environment.
+func startOpdesk(t testing.TB, bin, user string, k *peers.Kamailio, env []string, extraAudio string) *opdesk {
 	t.Helper()
 	dir := t.TempDir()
 	o := &opdesk{t: t, sock: filepath.Join(dir, "ctl.sock"), log: filepath.Join(dir, "opdesk.log"), exited: make(chan struct{})}
@@ -58,6 +58,7 @@ listen = "%s:%d"
 [audio]
 input = "default"
 output = "default"
+%s
 
 [ctl]
 socket = %q
@@ -65,7 +66,7 @@ socket = %q
 [log]
 file = %q
 level = "info"
-`, user, k.URI(), peers.Host, peers.FreePort(t), o.sock, o.log)
+`, user, k.URI(), peers.Host, peers.FreePort(t), extraAudio, o.sock, o.log)
 	path := filepath.Join(dir, "config.toml")
 	if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)

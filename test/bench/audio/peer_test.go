@@ -293,22 +293,30 @@ type loopResult struct {
 	Latencies      []time.Duration // one per returned click, in order
 	PeakIn         int             // loudest received sample
 	Stray          int             // onsets that matched no click
+	Missing        []int           // clicks (0-based) that never came back
 }
 
 // analyse finds each returned click's onset (the first sample above 30 %
 // of the loudest received sample, then 300 ms of deafness for its tail)
 // and pairs it with the latest click sent before it.
-func analyse(c *peerCall, period time.Duration) loopResult {
-	r := loopResult{Sent: len(c.src.onsets)}
+func analyse(c *peerCall, period time.Duration) (r loopResult) {
+	r.Sent = len(c.src.onsets)
 	d := c.det
 	for _, v := range d.samples {
 		r.PeakIn = max(r.PeakIn, abs(int(v)))
 	}
+	used := make([]bool, len(c.src.onsets))
+	defer func() {
+		for i, u := range used {
+			if !u {
+				r.Missing = append(r.Missing, i)
+			}
+		}
+	}()
 	if r.PeakIn < 1000 { // nothing but silence and codec noise came back
 		return r
 	}
 	thr := r.PeakIn * 3 / 10
-	used := make([]bool, len(c.src.onsets))
 	deafUntil := time.Time{}
 	for i, v := range d.samples {
 		if abs(int(v)) < thr {
