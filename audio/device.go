@@ -33,6 +33,16 @@ type Device interface {
 	Close() error
 }
 
+// Suspender is implemented by a Device that can stop its card while no
+// call needs it, so that an idle, registered phone costs no CPU: a running
+// card calls back a hundred times a second. Resume starts it again; the
+// first callbacks may take a second or two (PulseAudio), which the ringing
+// before an answer hides. Both are safe from any goroutine and idempotent.
+type Suspender interface {
+	Suspend() error
+	Resume() error
+}
+
 // DeviceStats are a Device's counters since it was opened.
 type DeviceStats struct {
 	Callbacks         uint64 // sound-card callbacks run
@@ -62,7 +72,8 @@ type DeviceConfig struct {
 	// device); "" or "default" is the backend's default. Input "off" opens
 	// playback only (the ringer).
 	Input, Output string
-	// PeriodMs is the card's period in milliseconds (default 10).
+	// PeriodMs is the card's period in milliseconds (default 20, one
+	// frame: half the callbacks of 10 ms for a few ms more delay).
 	PeriodMs int
 	// Log, when set, is told miniaudio's own messages.
 	Log func(msg string)

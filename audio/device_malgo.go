@@ -64,6 +64,33 @@ type malgoDevice struct {
 	dev  *malgo.Device
 	name string
 	once sync.Once
+
+	runMu     sync.Mutex // guards suspended and closed, serialises Start/Stop
+	suspended bool
+	closed    bool
+}
+
+// Suspend stops the card until Resume.
+func (d *malgoDevice) Suspend() error {
+	d.runMu.Lock()
+	defer d.runMu.Unlock()
+	if d.suspended || d.closed {
+		return nil
+	}
+	d.suspended = true
+	return d.dev.Stop()
+}
+
+// Resume starts the card again after Suspend.
+func (d *malgoDevice) Resume() error {
+	d.runMu.Lock()
+	defer d.runMu.Unlock()
+	if !d.suspended || d.closed {
+		return nil
+	}
+	d.suspended = false
+	d.fed.Store(false)
+	return d.dev.Start()
 }
 
 // OpenDevice opens and starts the sound card cfg names. With Backend
@@ -128,7 +155,7 @@ func openMalgo(backend string, cfg DeviceConfig) (*malgoDevice, error) {
 	dc.SampleRate = SampleRate
 	dc.PeriodSizeInMilliseconds = uint32(cfg.PeriodMs)
 	if cfg.PeriodMs <= 0 {
-		dc.PeriodSizeInMilliseconds = 10
+		dc.PeriodSizeInMilliseconds = 20
 	}
 	dc.Playback.Format, dc.Playback.Channels = malgo.FormatS16, 1
 	dc.Capture.Format, dc.Capture.Channels = malgo.FormatS16, 1
@@ -282,6 +309,9 @@ func (d *malgoDevice) Name() string { return d.name }
 
 // Close stops the card and frees it; safe to call more than once.
 func (d *malgoDevice) Close() error {
+	d.runMu.Lock()
+	d.closed = true
+	d.runMu.Unlock()
 	d.once.Do(d.release)
 	return nil
 }

@@ -11,8 +11,32 @@ import (
 // few frames around a switch may be silent (the new card's first callbacks
 // take a moment); nothing else in the call notices.
 type Switchable struct {
-	mu  sync.Mutex // serialises Switch and Close
-	cur atomic.Pointer[deviceBox]
+	mu        sync.Mutex // serialises Switch, Suspend, Resume and Close
+	cur       atomic.Pointer[deviceBox]
+	suspended bool
+}
+
+// Suspend suspends the current card if it can be (see Suspender); a card
+// switched to while suspended is suspended too.
+func (s *Switchable) Suspend() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.suspended = true
+	if sp, ok := s.cur.Load().d.(Suspender); ok {
+		return sp.Suspend()
+	}
+	return nil
+}
+
+// Resume resumes the current card.
+func (s *Switchable) Resume() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.suspended = false
+	if sp, ok := s.cur.Load().d.(Suspender); ok {
+		return sp.Resume()
+	}
+	return nil
 }
 
 type deviceBox struct{ d Device }
@@ -28,6 +52,9 @@ func NewSwitchable(d Device) *Switchable {
 func (s *Switchable) Switch(d Device) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if sp, ok := d.(Suspender); ok && s.suspended {
+		_ = sp.Suspend()
+	}
 	old := s.cur.Swap(&deviceBox{d})
 	_ = old.d.Close()
 }

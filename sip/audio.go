@@ -218,3 +218,68 @@ func (p *Phone) otherCallActive(c *call) bool {
 	}
 	return false
 }
+
+// deviceIdleGrace is how long the sound card keeps running after the last
+// call before it is suspended (a quick redial does not wait for it).
+const deviceIdleGrace = 5 * time.Second
+
+// cards are the sound cards the phone may suspend while idle.
+func (p *Phone) cards() []audio.Suspender {
+	var out []audio.Suspender
+	for _, d := range []audio.Device{p.cfg.Device, p.cfg.Ringer} {
+		if sp, ok := d.(audio.Suspender); ok {
+			out = append(out, sp)
+		}
+	}
+	return out
+}
+
+// holdCards resumes the sound cards for a call (ringing included).
+func (p *Phone) holdCards() {
+	p.devMu.Lock()
+	defer p.devMu.Unlock()
+	p.devUsers++
+	if p.devTimer != nil {
+		p.devTimer.Stop()
+		p.devTimer = nil
+	}
+	for _, sp := range p.cards() {
+		if err := sp.Resume(); err != nil {
+			p.log.Warn("audio: resuming the sound card failed", "err", err)
+		}
+	}
+}
+
+// releaseCards lets the cards be suspended once no call has needed them
+// for deviceIdleGrace.
+func (p *Phone) releaseCards() {
+	p.devMu.Lock()
+	defer p.devMu.Unlock()
+	if p.devUsers > 0 {
+		p.devUsers--
+	}
+	p.scheduleSuspend()
+}
+
+// scheduleSuspend arms the idle timer; devMu must be held.
+func (p *Phone) scheduleSuspend() {
+	if p.devUsers > 0 || len(p.cards()) == 0 {
+		return
+	}
+	if p.devTimer != nil {
+		p.devTimer.Stop()
+	}
+	p.devTimer = time.AfterFunc(deviceIdleGrace, func() {
+		p.devMu.Lock()
+		defer p.devMu.Unlock()
+		if p.devUsers > 0 {
+			return
+		}
+		for _, sp := range p.cards() {
+			if err := sp.Suspend(); err != nil {
+				p.log.Warn("audio: suspending the idle sound card failed", "err", err)
+			}
+		}
+		p.log.Debug("audio: sound card suspended while idle")
+	})
+}

@@ -97,6 +97,7 @@ func (p *Phone) newCall(dir Direction, remote gsip.Uri, remoteName string) (*cal
 		return nil, fmt.Errorf("audio output: %w", err)
 	}
 	c.wrapAudio()
+	p.holdCards()
 	p.mu.Lock()
 	p.nextCallID++
 	c.id = strconv.Itoa(p.nextCallID)
@@ -268,6 +269,7 @@ func (c *call) end(cause string, code int, text string) {
 		c.stopTone()
 		closeIf(c.srcRaw)
 		closeIf(c.sinkRaw)
+		c.p.releaseCards()
 		c.p.mu.Lock()
 		delete(c.p.calls, c.id)
 		if c.callID != "" && c.p.byCallID[c.callID] == c {

@@ -80,6 +80,10 @@ type Phone struct {
 	log *slog.Logger
 	au  *phoneAudio
 
+	devMu    sync.Mutex // guards devUsers and devTimer
+	devUsers int        // calls that need the sound card
+	devTimer *time.Timer
+
 	ua  *sipgo.UserAgent
 	srv *sipgo.Server
 	cli *sipgo.Client
@@ -121,6 +125,10 @@ func New(cfg Config, opts ...Option) (*Phone, error) {
 	for _, o := range opts {
 		o(p)
 	}
+	// An idle phone lets its sound card sleep (see holdCards).
+	p.devMu.Lock()
+	p.scheduleSuspend()
+	p.devMu.Unlock()
 	if err := p.applyDefaults(); err != nil {
 		return nil, err
 	}
