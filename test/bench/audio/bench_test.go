@@ -3,8 +3,10 @@ package audiobench
 import (
 	"context"
 	"fmt"
-
 	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"text/tabwriter"
@@ -20,6 +22,10 @@ const (
 	envIdle    = "AUDIOBENCH_IDLE"              // idle registered window (default 30s)
 	envReport  = "AUDIOBENCH_REPORT"            // also write the summary table to this file
 	envLinSnd  = "AUDIOBENCH_LINPHONE_SOUNDDEV" // linphonec's card, default linphoneSoundDev
+	envOnly    = "AUDIOBENCH_ONLY"              // measure only some of opdesk, device (opdesk's sound card alone), baresip, linphonec: "opdesk,device"
+	// envDevPeriod sets the card period (ms) of the sound-card-alone
+	// measurement; opdesk itself always runs with its default (10 ms).
+	envDevPeriod = "AUDIOBENCH_DEVICE_PERIOD_MS"
 	// envOpdeskAudio is more TOML for opdesk's [audio] section, to try a
 	// setting ("jitter_min_ms = 10"); the default is opdesk's defaults.
 	envOpdeskAudio = "AUDIOBENCH_OPDESK_AUDIO"
@@ -61,19 +67,18 @@ type dut struct {
 
 // dutResult is everything measured of one DUT.
 type dutResult struct {
-	name       string
-	loop       loopResult // the latency call
-	long       loopResult // the clicks of the CPU call
-	callCPU    time.Duration
-	callWall   time.Duration
-	pulseCall  time.Duration
-	idleCPU    time.Duration
-	idleWall   time.Duration
-	pulseIdle  time.Duration
-	hwmKB      int64
-	probe      string
-	err        string // why it has no figures
-	calibrated time.Duration
+	name      string
+	loop      loopResult // the latency call
+	long      loopResult // the clicks of the CPU call
+	callCPU   time.Duration
+	callWall  time.Duration
+	pulseCall time.Duration
+	idleCPU   time.Duration
+	idleWall  time.Duration
+	pulseIdle time.Duration
+	hwmKB     int64
+	probe     string
+	err       string // why it has no figures
 }
 
 // BenchmarkAudioPath measures opdesk, baresip and linphonec through the
@@ -88,8 +93,8 @@ func BenchmarkAudioPath(b *testing.B) {
 		}
 		b.Skip(msg)
 	}
-	if _, err := os.Stat("/usr/lib/x86_64-linux-gnu/alsa-lib/libasound_module_pcm_pulse.so"); err != nil {
-		b.Logf("note: the ALSA pulse plugin was not found where Debian puts it on amd64 (libasound2-plugins); baresip may not reach the null sink")
+	if m, _ := filepath.Glob("/usr/lib/*/alsa-lib/libasound_module_pcm_pulse.so"); len(m) == 0 {
+		b.Logf("note: the ALSA pulse plugin (libasound2-plugins) was not found; baresip and linphonec may not reach the null sink")
 	}
 	durs := durationsFromEnv(b)
 	bin := buildOpdesk(b, b.TempDir())
@@ -103,46 +108,65 @@ func BenchmarkAudioPath(b *testing.B) {
 
 	// Calibration: the peer against sipp's RTP echo, through Kamailio.
 	echo := peers.StartSipp(b, peers.SippOptions{Scenario: "uas_answer", Args: []string{"-rtp_echo"}})
-	cal := latencyCall(b, peer, dut{name: "sipp echo", target: echo.URI("echo")}, k.URI(), durs.latency)
+	cal, _ := latencyCall(b, peer, dut{name: "sipp echo", target: echo.URI("echo")}, k.URI(), durs.latency, nil)
 	if cal.Returned == 0 {
 		b.Fatalf("calibration: no click came back from sipp's RTP echo (%d sent); the peer is broken", cal.Sent)
 	}
 	offset := quantile(cal.Latencies, 0.5)
 	_ = echo.Wait(ctxT(b, 10*time.Second))
 
-	var results []dutResult
 	g := &rig{b: b, peer: peer, pa: pa, pulsePID: pulsePID, durs: durs, offset: offset}
+	only := os.Getenv(envOnly)
+	want := func(name string) bool {
+		return only == "" || slices.Contains(strings.Split(only, ","), name)
+	}
+	skipped := func(name string) dutResult {
+		return dutResult{name: name, err: "not selected (" + envOnly + "=" + only + ")"}
+	}
 
-	op := startOpdesk(b, bin, "alice", k, pa.Env(), os.Getenv(envOpdeskAudio))
-	if err := op.waitRegistered(ctxT(b, 15*time.Second)); err != nil {
-		b.Fatal(err)
+	results := []dutResult{skipped("opdesk"), skipped("baresip"), skipped("linphonec")}
+	var dev deviceResult
+	if want("device") {
+		period, _ := strconv.Atoi(os.Getenv(envDevPeriod))
+		dev, dev.err = deviceLoop(b, pa, pulsePID, durs.latency, period)
+		b.Logf("opdesk audio.Device alone: %d/%d clicks back, latencies %v, err %v", dev.loop.Returned, dev.loop.Sent, roundAll(dev.loop.Latencies), dev.err)
 	}
-	results = append(results, g.measure(dut{
-		name: "opdesk", pid: op.pid(), target: aor(k, "alice"), answer: op.answer,
-		probe: func() string { return opdeskProbe(op) },
-	}))
-	op.stop()
+	if want("opdesk") {
+		op := startOpdesk(b, bin, "alice", k, pa.Env(), os.Getenv(envOpdeskAudio))
+		if err := op.waitRegistered(ctxT(b, 15*time.Second)); err != nil {
+			b.Fatal(err)
+		}
+		results[0] = g.measure(dut{
+			name: "opdesk", pid: op.pid(), target: aor(k, "alice"), answer: op.answer,
+			probe: func() string { return opdeskProbe(op) },
+		})
+		op.stop()
+	}
 
-	bs := peers.StartBaresip(b, peers.BaresipOptions{User: "bob", Registrar: k, AutoAnswer: true,
-		Source: "alsa,default", Player: "alsa,default", Env: pa.Env(), NoDumps: true})
-	if err := bs.WaitRegistered(ctxT(b, 15*time.Second)); err != nil {
-		b.Fatal(err)
+	if want("baresip") {
+		bs := peers.StartBaresip(b, peers.BaresipOptions{User: "bob", Registrar: k, AutoAnswer: true,
+			Source: "alsa,default", Player: "alsa,default", Env: pa.Env(), NoDumps: true})
+		if err := bs.WaitRegistered(ctxT(b, 15*time.Second)); err != nil {
+			b.Fatal(err)
+		}
+		results[1] = g.measure(dut{name: "baresip", pid: bs.PID(), target: aor(k, "bob")})
 	}
-	results = append(results, g.measure(dut{name: "baresip", pid: bs.PID(), target: aor(k, "bob")}))
 
-	snd := os.Getenv(envLinSnd)
-	if snd == "" {
-		snd = linphoneSoundDev
+	if want("linphonec") {
+		snd := os.Getenv(envLinSnd)
+		if snd == "" {
+			snd = linphoneSoundDev
+		}
+		ln := peers.StartLinphone(b, peers.LinphoneOptions{User: "carol", Registrar: k, AutoAnswer: true, Pulse: pa, SoundDev: snd})
+		if err := ln.WaitRegistered(ctxT(b, 15*time.Second)); err != nil {
+			b.Fatal(err)
+		}
+		results[2] = g.measure(dut{name: "linphonec", pid: ln.PID(), target: aor(k, "carol"),
+			probe: func() string { return "sound card " + snd }})
 	}
-	ln := peers.StartLinphone(b, peers.LinphoneOptions{User: "carol", Registrar: k, AutoAnswer: true, Pulse: pa, SoundDev: snd})
-	if err := ln.WaitRegistered(ctxT(b, 15*time.Second)); err != nil {
-		b.Fatal(err)
-	}
-	results = append(results, g.measure(dut{name: "linphonec", pid: ln.PID(), target: aor(k, "carol"),
-		probe: func() string { return "sound card " + snd }}))
 	b.StopTimer()
 
-	rep := report(cal, offset, results, durs, loadStart)
+	rep := report(cal, offset, results, dev, durs, loadStart, os.Getenv(envOpdeskAudio))
 	fmt.Fprint(os.Stdout, rep)
 	if path := os.Getenv(envReport); path != "" {
 		if err := os.WriteFile(path, []byte(rep), 0o644); err != nil {
@@ -165,7 +189,9 @@ func BenchmarkAudioPath(b *testing.B) {
 	if opd.loop.Returned > 0 && bar.loop.Returned > 0 {
 		b.ReportMetric(ratio(ms(quantile(opd.loop.Latencies, 0.5)-offset), ms(quantile(bar.loop.Latencies, 0.5)-offset)), "loop-p50-opdesk/baresip")
 	}
-	b.ReportMetric(ratio(opd.callCPU.Seconds(), bar.callCPU.Seconds()), "call-cpu-opdesk/baresip")
+	if opd.err == "" && bar.err == "" {
+		b.ReportMetric(ratio(opd.callCPU.Seconds(), bar.callCPU.Seconds()), "call-cpu-opdesk/baresip")
+	}
 }
 
 // rig is what every DUT is measured with.
@@ -183,7 +209,7 @@ type rig struct {
 // DUTs are still measured.
 func (g *rig) measure(d dut) dutResult {
 	b, peer, pulsePID, durs := g.b, g.peer, g.pulsePID, g.durs
-	r := dutResult{name: d.name, calibrated: g.offset}
+	r := dutResult{name: d.name}
 	if d.pid == 0 {
 		r.err = "no process id"
 		return r
@@ -196,7 +222,15 @@ func (g *rig) measure(d dut) dutResult {
 	cpu, wall := m.stop()
 	r.idleCPU, r.pulseIdle, r.idleWall = cpu[0], cpu[1], wall
 
-	r.loop = latencyCall(b, peer, d, "", durs.latency)
+	// The probes ask the DUT and PulseAudio questions, so they are asked
+	// in this call, not in the CPU call.
+	r.loop, r.probe = latencyCall(b, peer, d, "", durs.latency, func() string {
+		s := ""
+		if d.probe != nil {
+			s = d.probe() + "\n  "
+		}
+		return s + pulseProbe(g.pa)
+	})
 
 	// The CPU and memory call: from the INVITE to just after the BYE.
 	time.Sleep(time.Second)
@@ -210,11 +244,8 @@ func (g *rig) measure(d dut) dutResult {
 		return r
 	}
 	time.Sleep(durs.call - time.Since(c.answered) - 500*time.Millisecond)
-	if d.probe != nil {
-		r.probe = d.probe() + "\n  "
-	}
-	r.probe += pulseProbe(g.pa)
 	r.hwmKB, _ = statusKB(d.pid, "VmHWM")
+	r.probe += "\n  threads (CPU since start, at the end of the call): " + threadCPU(d.pid, 5)
 	time.Sleep(500 * time.Millisecond)
 	peer.hangup(c)
 	time.Sleep(500 * time.Millisecond)
@@ -227,20 +258,26 @@ func (g *rig) measure(d dut) dutResult {
 	return r
 }
 
-// latencyCall makes one call clicking for dur and returns what came back.
-func latencyCall(b *testing.B, peer *clickPeer, d dut, proxy string, dur time.Duration) loopResult {
+// latencyCall makes one call clicking for dur and returns what came back,
+// and what probe (if not nil) said just after the last click.
+func latencyCall(b *testing.B, peer *clickPeer, d dut, proxy string, dur time.Duration, probe func() string) (loopResult, string) {
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	c, err := peer.call(ctx, d.target, proxy, d.answer, clickPlan{First: 2 * time.Second, Period: clickPeriod, For: dur})
 	cancel()
 	if err != nil {
 		b.Logf("%s latency call: %v", d.name, err)
-		return loopResult{}
+		return loopResult{}, ""
 	}
-	time.Sleep(2*time.Second + dur + 1500*time.Millisecond)
+	time.Sleep(2*time.Second + dur)
+	said := ""
+	if probe != nil {
+		said = probe()
+	}
+	time.Sleep(time.Until(c.answered.Add(2*time.Second + dur + 1500*time.Millisecond)))
 	peer.hangup(c)
 	r := analyse(c, clickPeriod)
 	b.Logf("%s: %d/%d clicks back, peak %d, stray %d, latencies %v", d.name, r.Returned, r.Sent, r.PeakIn, r.Stray, roundAll(r.Latencies))
-	return r
+	return r, said
 }
 
 // opdeskProbe is opdesk's own account of its sound card and call.
@@ -307,7 +344,7 @@ func pulseStreams(kind, out string) []string {
 }
 
 // report is the summary table.
-func report(cal loopResult, offset time.Duration, rs []dutResult, durs durations, loadStart string) string {
+func report(cal loopResult, offset time.Duration, rs []dutResult, dev deviceResult, durs durations, loadStart, opdeskAudio string) string {
 	var sb strings.Builder
 	fmt.Fprintf(&sb, "\n=== audiobench: opdesk vs baresip (and linphonec) through one PulseAudio null sink, PCMU, ptime 20\n")
 	fmt.Fprintf(&sb, "load average: %s at start, %s at end (2 cores)\n", loadStart, loadAvg())
@@ -360,6 +397,19 @@ func report(cal loopResult, offset time.Duration, rs []dutResult, durs durations
 	row("PulseAudio CPU while DUT idle, %", func(r dutResult) (float64, bool) { return pct(r.pulseIdle, r.idleWall), r.idleWall > 0 }, "%.2f", "", false)
 	_ = tw.Flush()
 	fmt.Fprintf(&sb, "\n")
+	switch {
+	case dev.err != nil:
+		fmt.Fprintf(&sb, "opdesk sound card alone: NOT MEASURED: %v\n", dev.err)
+	case dev.loop.Sent > 0:
+		ds := dev.stats
+		fmt.Fprintf(&sb, "opdesk sound card alone (audio.Device in this process, WriteFrame then ReadFrame on one 20 ms clock, no SIP, no jitter buffer): "+
+			"median %.1f ms, p90 %.1f ms, %d/%d clicks; CPU %.2f %% here, PulseAudio %.2f %%; capture overruns %d underruns %d skips %d, playback underruns %d overruns %d\n",
+			ms(quantile(dev.loop.Latencies, 0.5)), ms(quantile(dev.loop.Latencies, 0.9)), dev.loop.Returned, dev.loop.Sent,
+			dev.selfPct, dev.pulsePct, ds.CaptureOverruns, ds.CaptureUnderruns, ds.CaptureSkips, ds.PlaybackUnderruns, ds.PlaybackOverruns)
+		for _, a := range dev.attrs {
+			fmt.Fprintf(&sb, "  miniaudio: %s\n", a)
+		}
+	}
 	for _, r := range rs {
 		if r.err != "" {
 			fmt.Fprintf(&sb, "%s: NOT MEASURED: %s\n", r.name, r.err)
@@ -376,8 +426,11 @@ func report(cal loopResult, offset time.Duration, rs []dutResult, durs durations
 		}
 	}
 	fmt.Fprintf(&sb, "setup: opdesk headless, audio.input = audio.output = \"default\" (miniaudio, PulseAudio backend, 8 kHz mono, 10 ms period), jitter buffer 20-200 ms (defaults)\n")
-	fmt.Fprintf(&sb, "       baresip 1.0 alsa,default -> ALSA pulse plugin, codec rate, audio_buffer 20-160 ms, jitter_buffer_delay 5-10 frames (its defaults), no sndfile\n")
-	fmt.Fprintf(&sb, "       linphonec 5 via %q, audio_jitt_comp 60 ms\n", linphoneSoundDev)
+	if opdeskAudio != "" {
+		fmt.Fprintf(&sb, "       opdesk [audio] also had: %q (%s)\n", opdeskAudio, envOpdeskAudio)
+	}
+	fmt.Fprintf(&sb, "       baresip 1.0 alsa,default -> ALSA pulse plugin, codec rate, audio_buffer 20-160 ms, jitter_buffer_delay 5-10 frames, audio_txmode poll (its defaults), no sndfile\n")
+	fmt.Fprintf(&sb, "       linphonec 5 on the sound card named above (ALSA's default = the pulse plugin unless %s says otherwise), audio_jitt_comp 60 ms\n", envLinSnd)
 	return sb.String()
 }
 

@@ -299,13 +299,18 @@ type loopResult struct {
 // analyse finds each returned click's onset (the first sample above 30 %
 // of the loudest received sample, then 300 ms of deafness for its tail)
 // and pairs it with the latest click sent before it.
-func analyse(c *peerCall, period time.Duration) (r loopResult) {
-	r.Sent = len(c.src.onsets)
-	d := c.det
-	for _, v := range d.samples {
+func analyse(c *peerCall, period time.Duration) loopResult {
+	return analyseSignal(c.src.onsets, c.det.samples, c.det.arrivals, period)
+}
+
+// analyseSignal is analyse on its own data: the onset time of each click
+// sent, the samples received and the time each of their frames arrived.
+func analyseSignal(onsets []time.Time, samples []int16, arrivals []time.Time, period time.Duration) (r loopResult) {
+	r.Sent = len(onsets)
+	for _, v := range samples {
 		r.PeakIn = max(r.PeakIn, abs(int(v)))
 	}
-	used := make([]bool, len(c.src.onsets))
+	used := make([]bool, len(onsets))
 	defer func() {
 		for i, u := range used {
 			if !u {
@@ -318,29 +323,29 @@ func analyse(c *peerCall, period time.Duration) (r loopResult) {
 	}
 	thr := r.PeakIn * 3 / 10
 	deafUntil := time.Time{}
-	for i, v := range d.samples {
+	for i, v := range samples {
 		if abs(int(v)) < thr {
 			continue
 		}
 		fr, off := i/audio.FrameSamples, i%audio.FrameSamples
-		at := d.arrivals[fr].Add(-frameDur + time.Duration(off)*sampleDur)
+		at := arrivals[fr].Add(-frameDur + time.Duration(off)*sampleDur)
 		if at.Before(deafUntil) {
 			continue
 		}
 		deafUntil = at.Add(300 * time.Millisecond)
 		k := -1
-		for j, s := range c.src.onsets {
+		for j, s := range onsets {
 			if !s.After(at) {
 				k = j
 			}
 		}
-		if k < 0 || used[k] || at.Sub(c.src.onsets[k]) > period*9/10 {
+		if k < 0 || used[k] || at.Sub(onsets[k]) > period*9/10 {
 			r.Stray++
 			continue
 		}
 		used[k] = true
 		r.Returned++
-		r.Latencies = append(r.Latencies, at.Sub(c.src.onsets[k]))
+		r.Latencies = append(r.Latencies, at.Sub(onsets[k]))
 	}
 	return r
 }

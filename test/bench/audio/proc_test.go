@@ -136,3 +136,58 @@ func loadAvg() string {
 	}
 	return strings.Join(f[:3], " ")
 }
+
+// threadCPU lists pid's threads by CPU time so far, busiest first, at most
+// n of them, as "name 1.23s": where a process's CPU goes.
+func threadCPU(pid, n int) string {
+	type th struct {
+		name string
+		cpu  time.Duration
+	}
+	var ths []th
+	tasks, _ := filepath.Glob(fmt.Sprintf("/proc/%d/task/[0-9]*", pid))
+	for _, dir := range tasks {
+		tid, err := strconv.Atoi(filepath.Base(dir))
+		if err != nil {
+			continue
+		}
+		b, err := os.ReadFile(filepath.Join(dir, "stat"))
+		if err != nil {
+			continue
+		}
+		name := ""
+		if i, j := bytes.IndexByte(b, '('), bytes.LastIndexByte(b, ')'); i >= 0 && j > i {
+			name = string(b[i+1 : j])
+		}
+		cpu, err := taskCPU(pid, tid)
+		if err != nil {
+			continue
+		}
+		ths = append(ths, th{name, cpu})
+	}
+	sort.Slice(ths, func(i, j int) bool { return ths[i].cpu > ths[j].cpu })
+	var parts []string
+	for i, t := range ths {
+		if i == n {
+			break
+		}
+		parts = append(parts, fmt.Sprintf("%s %.2fs", t.name, t.cpu.Seconds()))
+	}
+	return fmt.Sprintf("%d threads; busiest: %s", len(ths), strings.Join(parts, ", "))
+}
+
+// taskCPU is utime+stime of one thread.
+func taskCPU(pid, tid int) (time.Duration, error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/task/%d/stat", pid, tid))
+	if err != nil {
+		return 0, err
+	}
+	i := bytes.LastIndexByte(b, ')')
+	f := strings.Fields(string(b[i+1:]))
+	if i < 0 || len(f) < 13 {
+		return 0, fmt.Errorf("task %d/%d stat: short", pid, tid)
+	}
+	ut, _ := strconv.ParseInt(f[11], 10, 64)
+	st, _ := strconv.ParseInt(f[12], 10, 64)
+	return time.Duration(ut+st) * clockTick, nil
+}
