@@ -425,7 +425,7 @@ func report(cal loopResult, offset time.Duration, rs []dutResult, dev deviceResu
 			fmt.Fprintf(&sb, "%s: %d + %d onsets matched no click (echo of a click's tail, or a late return)\n", r.name, r.loop.Stray, r.long.Stray)
 		}
 	}
-	fmt.Fprintf(&sb, "setup: opdesk headless, audio.input = audio.output = \"default\" (miniaudio, PulseAudio backend, 8 kHz mono, 10 ms period), jitter buffer 20-200 ms (defaults)\n")
+	fmt.Fprintf(&sb, "setup: opdesk headless, audio.input = audio.output = \"default\" (miniaudio, PulseAudio backend, 8 kHz mono, 20 ms period, suspended while idle), jitter buffer 20-200 ms (defaults)\n")
 	if opdeskAudio != "" {
 		fmt.Fprintf(&sb, "       opdesk [audio] also had: %q (%s)\n", opdeskAudio, envOpdeskAudio)
 	}
