@@ -234,7 +234,7 @@ func (c *call) setState(s CallState) bool {
 func (c *call) answeredMedia() {
 	c.stopTone()
 	if c.p.cfg.Record == audio.RecordAlways && c.p.cfg.RecordDir != "" {
-		_, _ = c.startRecording() // failure is logged; the call goes on
+		_ = c.startRecording() // failure is logged; the call goes on
 	}
 }
 
@@ -263,7 +263,7 @@ func (c *call) end(cause string, code int, text string) {
 			cancel(errCallEnded)
 		}
 		_ = c.stream.Close()
-		if _, err := c.stopRecording(); err != nil {
+		if err := c.stopRecording(); err != nil {
 			c.p.log.Warn("recording close", "call", c.id, "err", err)
 		}
 		c.stopTone()

@@ -34,53 +34,53 @@ func (rec *recording) Frame(sent, played []int16) {
 	}
 }
 
-// close finishes the file and returns its length.
-func (rec *recording) close() (string, error) {
+// close finishes the file and logs its length.
+func (rec *recording) close() error {
 	rec.mu.Lock()
 	defer rec.mu.Unlock()
 	if rec.r == nil {
-		return "", nil
+		return nil
 	}
-	path, dur := rec.r.Path(), rec.r.Duration()
+	dur := rec.r.Duration()
 	err := rec.r.Close()
 	rec.r = nil
-	rec.log.Info("recording saved", "path", path, "seconds", dur.Seconds())
-	return path, err
+	rec.log.Info("recording saved", "path", rec.path, "seconds", dur.Seconds())
+	return err
 }
 
 // startRecording begins recording c if it is not already; it is called when
 // a call is answered under audio.record = always, and by Record.
-func (c *call) startRecording() (string, error) {
+func (c *call) startRecording() error {
 	p := c.p
 	if p.cfg.RecordDir == "" {
-		return "", fmt.Errorf("%w: no recordings directory configured", ErrNotSupported)
+		return fmt.Errorf("%w: no recordings directory configured", ErrNotSupported)
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.rec != nil {
-		return c.rec.path, nil
+		return nil
 	}
 	user := c.remote.User
 	path := audio.RecordingPath(p.cfg.RecordDir, c.created, c.callID, user)
 	r, err := audio.CreateRecording(path)
 	if err != nil {
 		p.log.Error("recording could not start", "call", c.id, "err", err)
-		return "", fmt.Errorf("cannot record: %w", err)
+		return fmt.Errorf("cannot record: %w", err)
 	}
 	c.rec = &recording{r: r, path: path, log: p.log.With("call", c.id)}
 	c.stream.SetTap(c.rec)
 	p.log.Info("recording", "call", c.id, "path", path)
-	return path, nil
+	return nil
 }
 
 // stopRecording ends c's recording, if any. Safe after the stream closed.
-func (c *call) stopRecording() (string, error) {
+func (c *call) stopRecording() error {
 	c.mu.Lock()
 	rec := c.rec
 	c.rec = nil
 	c.mu.Unlock()
 	if rec == nil {
-		return "", nil
+		return nil
 	}
 	c.stream.SetTap(nil)
 	return rec.close()
@@ -99,12 +99,10 @@ func (p *Phone) Record(id string, on bool) (string, error) {
 		return "", ErrBadState
 	}
 	if !on {
-		_, err := c.stopRecording()
-		return c.id, err
+		return c.id, c.stopRecording()
 	}
 	if p.cfg.Record == audio.RecordNever {
 		return "", fmt.Errorf("%w: recording is switched off (audio.record = never)", ErrNotSupported)
 	}
-	_, err = c.startRecording()
-	return c.id, err
+	return c.id, c.startRecording()
 }

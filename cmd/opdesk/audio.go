@@ -23,19 +23,14 @@ func openAudio(cfg *config.Config, log *slog.Logger, stderr io.Writer) audio.Dev
 	if !in && !out {
 		return nil
 	}
-	dc := audio.DeviceConfig{
-		Backend: cfg.Audio.Backend,
-		Input:   cfg.Audio.Input,
-		Output:  cfg.Audio.Output,
-		Log:     func(msg string) { log.Debug("miniaudio", "msg", msg) },
-	}
+	input, output := cfg.Audio.Input, cfg.Audio.Output
 	if !in {
-		dc.Input = "off"
+		input = "off"
 	}
 	if !out {
-		dc.Output = "default"
+		output = "default"
 	}
-	dev, err := audio.OpenDevice(dc)
+	dev, err := audio.OpenDevice(deviceConfig(cfg, log, input, output))
 	if err != nil {
 		hint := "calls run without sound (null device)"
 		if errors.Is(err, audio.ErrDeviceNotFound) {
@@ -49,6 +44,17 @@ func openAudio(cfg *config.Config, log *slog.Logger, stderr io.Writer) audio.Dev
 	return dev
 }
 
+// deviceConfig is how every sound card opdesk opens is configured: the
+// configured backend, miniaudio's messages in the log at debug level.
+func deviceConfig(cfg *config.Config, log *slog.Logger, input, output string) audio.DeviceConfig {
+	return audio.DeviceConfig{
+		Backend: cfg.Audio.Backend,
+		Input:   input,
+		Output:  output,
+		Log:     func(msg string) { log.Debug("miniaudio", "msg", msg) },
+	}
+}
+
 // openRinger opens the ringer's device when audio.ring names one of its
 // own: "" rings on the output device, "off" never rings (the null device).
 func openRinger(cfg *config.Config, log *slog.Logger, stderr io.Writer) audio.Device {
@@ -58,7 +64,7 @@ func openRinger(cfg *config.Config, log *slog.Logger, stderr io.Writer) audio.De
 	case strings.EqualFold(r, "off"):
 		return audio.NullDevice{}
 	}
-	dev, err := audio.OpenDevice(audio.DeviceConfig{Backend: cfg.Audio.Backend, Input: "off", Output: cfg.Audio.Ring})
+	dev, err := audio.OpenDevice(deviceConfig(cfg, log, "off", cfg.Audio.Ring))
 	if err != nil {
 		log.Warn("ringer", "err", err)
 		fmt.Fprintf(stderr, "opdesk: warning: the ringer: %v; incoming calls ring on the headset instead\n", err)
@@ -81,8 +87,7 @@ type switchingPhone struct {
 // SwitchAudio opens the named devices and makes them current; on failure
 // the old ones stay.
 func (p *switchingPhone) SwitchAudio(input, output string) error {
-	dev, err := audio.OpenDevice(audio.DeviceConfig{Backend: p.cfg.Audio.Backend, Input: input, Output: output,
-		Log: func(msg string) { p.log.Debug("miniaudio", "msg", msg) }})
+	dev, err := audio.OpenDevice(deviceConfig(p.cfg, p.log, input, output))
 	if err != nil {
 		return fmt.Errorf("the sound card stays %s: %w", p.dev.Name(), err)
 	}
