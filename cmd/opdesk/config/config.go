@@ -15,6 +15,8 @@ type Config struct {
 	Media Media `toml:"media"`
 	Ctl   Ctl   `toml:"ctl"`
 	Log   Log   `toml:"log"`
+	CRM   CRM   `toml:"crm"`
+	UI    UI    `toml:"ui"`
 
 	// Path is the config file that was read, "" if none was.
 	Path string `toml:"-"`
@@ -70,6 +72,33 @@ type Ctl struct {
 	Socket string `toml:"socket"`
 }
 
+// CRM is the [crm] section: the CRM the desktop reads cards, scripts and
+// the FAQ from, and files wrap-ups to.
+type CRM struct {
+	// URL is the CRM's base URL ("http://crm.example.com:8080"); empty means
+	// no CRM: the desktop shows numbers only and has no wrap-up form.
+	URL          string `toml:"url"`
+	User         string `toml:"user"`
+	Password     Secret `toml:"password"`
+	PasswordFile string `toml:"password_file"` // read by Load into Password
+	// Region is the country assumed for numbers without a country code.
+	Region string `toml:"region"`
+	// Company is the shop's name, for {{company.name}} in scripts.
+	Company string `toml:"company"`
+	// PopTimeoutMs bounds the screen-pop lookup; after it the last known
+	// card (or "CRM unreachable") is shown.
+	PopTimeoutMs int `toml:"pop_timeout_ms"`
+}
+
+// UI is the [ui] section: the desktop.
+type UI struct {
+	// Lang is ja or en; empty means from the locale (LANG).
+	Lang string `toml:"lang"`
+	// AutoReadyS, when above 0, makes the operator ready that many seconds
+	// after saving a wrap-up (for inbound teams); 0 means press ready.
+	AutoReadyS int `toml:"auto_ready_s"`
+}
+
 // Log is the [log] section.
 type Log struct {
 	File  string `toml:"file"`
@@ -107,6 +136,8 @@ const (
 	DefaultRTPPortMin = 16384
 	DefaultRTPPortMax = 32766
 	DefaultLogLevel   = "info"
+	DefaultRegion     = "JP"
+	DefaultPopTimeout = 800
 )
 
 // defaults returns the configuration before any file, variable or flag.
@@ -122,6 +153,7 @@ func defaults() Config {
 			Record: DefaultRecord, JitterMinMs: DefaultJitterMin, JitterMaxMs: DefaultJitterMax},
 		Media: Media{RTPPortMin: DefaultRTPPortMin, RTPPortMax: DefaultRTPPortMax},
 		Log:   Log{Level: DefaultLogLevel},
+		CRM:   CRM{Region: DefaultRegion, PopTimeoutMs: DefaultPopTimeout},
 	}
 }
 
@@ -156,6 +188,7 @@ func (s Secret) MarshalText() ([]byte, error) { return []byte(s.String()), nil }
 func (c *Config) Redacted() Config {
 	r := *c
 	r.SIP.Password = Secret(r.SIP.Password.String())
+	r.CRM.Password = Secret(r.CRM.Password.String())
 	r.Warnings = append([]string(nil), c.Warnings...)
 	return r
 }

@@ -47,12 +47,12 @@ func TestLoadErrors(t *testing.T) {
 			want: []string{`{path}:2: unknown key "sip.foo_bar_baz"`}, is: ErrUnknownKey},
 		{name: "key in the wrong section", file: "[sip]\nrtp_ip = \"10.0.0.1\"\n",
 			want: []string{`{path}:2: unknown key "sip.rtp_ip" (did you mean "media.rtp_ip"?)`}, is: ErrUnknownKey},
-		{name: "key outside any section", file: "# hi\nuser = \"alice\"\n",
-			want: []string{`{path}:2: unknown key "user" (did you mean "sip.user"?)`}, is: ErrUnknownKey},
+		{name: "key outside any section", file: "# hi\nregistrar = \"sip:pbx\"\n",
+			want: []string{`{path}:2: unknown key "registrar" (did you mean "sip.registrar"?)`}, is: ErrUnknownKey},
 		{name: "misspelt section", file: "[sipp]\nuser = \"alice\"\n",
 			want: []string{`{path}:1: unknown section "sipp" (did you mean "sip"?)`}, is: ErrUnknownKey},
-		{name: "section not known yet", file: "[crm]\nurl = \"http://crm\"\n",
-			want: []string{`{path}:1: unknown section "crm"`}, is: ErrUnknownKey},
+		{name: "section not known yet", file: "[wallboard]\nurl = \"http://crm\"\n",
+			want: []string{`{path}:1: unknown section "wallboard"`}, is: ErrUnknownKey},
 		{name: "dotted key at top level", file: "user_agent = \"x\"\nsip.expirs = 600\n",
 			want: []string{
 				`{path}:1: unknown key "user_agent" (did you mean "sip.user_agent"?)`,
@@ -239,11 +239,11 @@ func TestSuggest(t *testing.T) {
 		{"sip.expirs", "sip.expires"},
 		{"sip.exipres", "sip.expires"},
 		{"SIP.Expires", "sip.expires"},
-		{"user", "sip.user"},
+		{"registrar", "sip.registrar"},
 		{"sip.rtp_port_min", "media.rtp_port_min"},
 		{"log.levle", "log.level"},
 		{"sip.zzz", ""},
-		{"crm.url", ""},
+		{"wallboard.refresh", ""},
 	}
 	for _, tt := range tests {
 		if got := suggest(tt.typo, keyNames()); got != tt.want {

@@ -42,6 +42,15 @@ var fields = []field{
 	{key: "ctl.socket", what: "a file name", ptr: func(c *Config) any { return &c.Ctl.Socket }},
 	{key: "log.file", what: "a file name", ptr: func(c *Config) any { return &c.Log.File }},
 	{key: "log.level", what: "debug, info, warn or error", ptr: func(c *Config) any { return &c.Log.Level }},
+	{key: "crm.url", what: "an http(s) URL string", ptr: func(c *Config) any { return &c.CRM.URL }},
+	{key: "crm.user", ptr: func(c *Config) any { return &c.CRM.User }},
+	{key: "crm.password", ptr: func(c *Config) any { return &c.CRM.Password }},
+	{key: "crm.password_file", what: "a file name", ptr: func(c *Config) any { return &c.CRM.PasswordFile }},
+	{key: "crm.region", what: `a two-letter country code such as "JP"`, ptr: func(c *Config) any { return &c.CRM.Region }},
+	{key: "crm.company", ptr: func(c *Config) any { return &c.CRM.Company }},
+	{key: "crm.pop_timeout_ms", what: "a number of milliseconds", ptr: func(c *Config) any { return &c.CRM.PopTimeoutMs }},
+	{key: "ui.lang", what: "ja or en", ptr: func(c *Config) any { return &c.UI.Lang }},
+	{key: "ui.auto_ready_s", what: "a number of seconds", ptr: func(c *Config) any { return &c.UI.AutoReadyS }},
 }
 
 func (f *field) section() string { s, _, _ := strings.Cut(f.key, "."); return s }

@@ -76,11 +76,17 @@ func (l *loader) loadFile(path string, from Source, explicit bool) {
 		}
 	}
 
-	if l.cfg.SIP.Password != "" && l.src["sip.password"].File == path {
+	for _, pw := range []struct {
+		key string
+		v   Secret
+	}{{"sip.password", l.cfg.SIP.Password}, {"crm.password", l.cfg.CRM.Password}} {
+		if pw.v == "" || l.src[pw.key].File != path {
+			continue
+		}
 		if info, err := os.Stat(path); err == nil && info.Mode().Perm()&^0o600 != 0 {
 			l.warnings = append(l.warnings, fmt.Sprintf(
-				"%s: holds sip.password but has mode %04o; run chmod 600 %s, or move the password to OPDESK_SIP_PASSWORD",
-				path, info.Mode().Perm(), path))
+				"%s: holds %s but has mode %04o; run chmod 600 %s, or move the password to %s",
+				path, pw.key, info.Mode().Perm(), path, envName(pw.key)))
 		}
 	}
 }

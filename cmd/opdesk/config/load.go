@@ -71,12 +71,13 @@ func Load(opts LoadOptions) (*Config, error) {
 	l.loadEnv()
 	for _, s := range flags {
 		l.set(s.f, Source{Flag: s.f.flag()}, s.value)
-		if s.f.key == "sip.password" {
-			l.warnings = append(l.warnings, "flag --sip.password: every user of this machine can read it in the process list; use OPDESK_SIP_PASSWORD or sip.password_file")
+		if k := s.f.key; k == "sip.password" || k == "crm.password" {
+			sec, _, _ := strings.Cut(k, ".")
+			l.warnings = append(l.warnings, fmt.Sprintf("flag --%s: every user of this machine can read it in the process list; use %s or %s.password_file", k, envName(k), sec))
 		}
 	}
 	l.resolvePaths()
-	l.readPasswordFile()
+	l.readPasswordFiles()
 	l.validate()
 
 	if len(l.errs) > 0 {
@@ -183,6 +184,7 @@ func (l *loader) set(f *field, src Source, value string) {
 func (l *loader) resolvePaths() {
 	c := &l.cfg
 	c.SIP.PasswordFile = resolvePath(c.SIP.PasswordFile, l.src["sip.password_file"], l.getenv)
+	c.CRM.PasswordFile = resolvePath(c.CRM.PasswordFile, l.src["crm.password_file"], l.getenv)
 	for _, p := range []struct {
 		key  string
 		v    *string
@@ -210,41 +212,48 @@ func (l *loader) resolvePaths() {
 	}
 }
 
-// readPasswordFile fills sip.password from sip.password_file, unless a
-// password from a higher-precedence source overrides the file.
-func (l *loader) readPasswordFile() {
+// readPasswordFiles fills sip.password and crm.password from their
+// password_file keys.
+func (l *loader) readPasswordFiles() {
 	c := &l.cfg
-	if c.SIP.PasswordFile == "" {
+	l.readPasswordFile("sip", c.SIP.PasswordFile, &c.SIP.Password)
+	l.readPasswordFile("crm", c.CRM.PasswordFile, &c.CRM.Password)
+}
+
+// readPasswordFile fills SECTION.password from SECTION.password_file (path),
+// unless a password from a higher-precedence source overrides the file.
+func (l *loader) readPasswordFile(section, path string, password *Secret) {
+	if path == "" {
 		return
 	}
-	fileSrc := l.src["sip.password_file"]
-	if pwSrc, set := l.src["sip.password"]; set && c.SIP.Password != "" {
+	fileKey, pwKey := section+".password_file", section+".password"
+	fileSrc := l.src[fileKey]
+	if pwSrc, set := l.src[pwKey]; set && *password != "" {
 		switch {
 		case pwSrc.rank() > fileSrc.rank():
 			return
 		case pwSrc.rank() == fileSrc.rank():
-			l.errs = append(l.errs, valueError(fileSrc, "sip.password_file", ErrInvalid,
-				"sip.password is set too; keep one of them"))
+			l.errs = append(l.errs, valueError(fileSrc, fileKey, ErrInvalid,
+				pwKey+" is set too; keep one of them"))
 			return
 		}
 	}
-	path := c.SIP.PasswordFile
 	data, err := os.ReadFile(path)
 	if err != nil {
-		e := valueError(fileSrc, "sip.password_file", ErrInvalid, err.Error())
+		e := valueError(fileSrc, fileKey, ErrInvalid, err.Error())
 		e.Err = err // keeps fs.ErrNotExist and friends visible to errors.Is
 		l.errs = append(l.errs, e)
 		return
 	}
 	pw := strings.TrimRight(string(data), "\r\n")
 	if pw == "" {
-		l.errs = append(l.errs, valueError(fileSrc, "sip.password_file", ErrInvalid, path+" is empty"))
+		l.errs = append(l.errs, valueError(fileSrc, fileKey, ErrInvalid, path+" is empty"))
 		return
 	}
-	c.SIP.Password = Secret(pw)
-	l.src["sip.password"] = fileSrc
+	*password = Secret(pw)
+	l.src[pwKey] = fileSrc
 	if info, err := os.Stat(path); err == nil && info.Mode().Perm()&^0o600 != 0 {
-		w := valueError(fileSrc, "sip.password_file", ErrInvalid, fmt.Sprintf(
+		w := valueError(fileSrc, fileKey, ErrInvalid, fmt.Sprintf(
 			"%s has mode %04o, wider than 0600, so others may read the password; run chmod 600 %s",
 			path, info.Mode().Perm(), path))
 		l.warnings = append(l.warnings, w.Error())

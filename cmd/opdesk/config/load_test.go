@@ -36,6 +36,7 @@ func TestDefaults(t *testing.T) {
 				Media: Media{RTPPortMin: 16384, RTPPortMax: 32766},
 				Ctl:   Ctl{Socket: tt.socket},
 				Log:   Log{File: tt.logFile, Level: "info"},
+				CRM:   CRM{Region: "JP", PopTimeoutMs: 800},
 			}
 			if !reflect.DeepEqual(*cfg, want) {
 				t.Errorf("got  %#v\nwant %#v", cfg.Redacted(), want)

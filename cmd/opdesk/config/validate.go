@@ -5,6 +5,7 @@ import (
 	"github.com/opdesk/opdesk/audio"
 	"net"
 	"net/netip"
+	"net/url"
 	"strconv"
 	"strings"
 	"unicode"
@@ -104,6 +105,8 @@ func (l *loader) validate() {
 	if c.Log.File == "" && l.isSet("log.file") {
 		l.invalid("log.file", "must not be empty")
 	}
+	l.validateDesk()
+
 	switch lvl := strings.ToLower(c.Log.Level); lvl {
 	case "debug", "info", "warn", "error":
 		c.Log.Level = lvl
@@ -172,4 +175,34 @@ func checkRegistrar(s string) string {
 		return fmt.Sprintf("%q has no valid host", s)
 	}
 	return ""
+}
+
+// validateDesk checks the [crm] and [ui] sections.
+func (l *loader) validateDesk() {
+	c := &l.cfg
+	if u := c.CRM.URL; u != "" {
+		pu, err := url.Parse(u)
+		if err != nil || (pu.Scheme != "http" && pu.Scheme != "https") || pu.Host == "" {
+			l.invalid("crm.url", fmt.Sprintf("%q is not an http:// or https:// URL such as http://crm.example.com:8080", u))
+		} else if c.CRM.User == "" {
+			l.invalid("crm.url", "is set, so crm.user must be set too (the operator's CRM login)")
+		}
+	}
+	if r := strings.ToUpper(strings.TrimSpace(c.CRM.Region)); len(r) == 2 && r[0] >= 'A' && r[0] <= 'Z' && r[1] >= 'A' && r[1] <= 'Z' {
+		c.CRM.Region = r
+	} else {
+		l.invalid("crm.region", fmt.Sprintf("must be a two-letter country code such as JP or US, got %q", c.CRM.Region))
+	}
+	if t := c.CRM.PopTimeoutMs; t < 100 || t > 10000 {
+		l.invalid("crm.pop_timeout_ms", fmt.Sprintf("must be from 100 to 10000 milliseconds, got %d", t))
+	}
+	switch lang := strings.ToLower(strings.TrimSpace(c.UI.Lang)); lang {
+	case "", "ja", "en":
+		c.UI.Lang = lang
+	default:
+		l.invalid("ui.lang", fmt.Sprintf("must be ja or en (or empty for the locale's), got %q", c.UI.Lang))
+	}
+	if s := c.UI.AutoReadyS; s < 0 || s > 3600 {
+		l.invalid("ui.auto_ready_s", fmt.Sprintf("must be from 0 (off) to 3600 seconds, got %d", s))
+	}
 }
