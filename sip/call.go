@@ -87,7 +87,7 @@ func (p *Phone) newCall(dir Direction, remote gsip.Uri, remoteName string) (*cal
 	if err != nil {
 		return nil, fmt.Errorf("no RTP port free on %s: %w", p.rtpIP, err)
 	}
-	if c.src, err = p.openSource(); err != nil {
+	if c.src, err = p.openSource(dir, remote); err != nil {
 		c.stream.Close()
 		return nil, fmt.Errorf("audio input: %w", err)
 	}
@@ -106,9 +106,17 @@ func (p *Phone) newCall(dir Direction, remote gsip.Uri, remoteName string) (*cal
 	return c, nil
 }
 
-// openSource opens a call's input: the shared sound card (not closable by
-// the call: SourceFunc hides its Close) or a per-call endpoint.
-func (p *Phone) openSource() (audio.Source, error) {
+// openSource opens a call's input: Config.SourceFor's, the shared sound
+// card (not closable by the call: SourceFunc hides its Close) or a per-call
+// endpoint.
+func (p *Phone) openSource(dir Direction, remote gsip.Uri) (audio.Source, error) {
+	if p.cfg.SourceFor != nil {
+		src, err := p.cfg.SourceFor(dir, remote.String())
+		if err == nil && src == nil {
+			err = fmt.Errorf("no audio source for the call to or from %s", remote.String())
+		}
+		return src, err
+	}
 	if p.cfg.Device != nil && audio.IsDeviceSpec(p.cfg.Input) {
 		return audio.SourceFunc(p.cfg.Device.ReadFrame), nil
 	}

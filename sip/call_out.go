@@ -22,8 +22,25 @@ var (
 	errRingTimeout = errors.New("ring timeout")
 )
 
+// DialAs is Dial with another caller: the From is user (separators such
+// as "-" stripped) at the phone's domain, with no display name, as a PSTN
+// caller's would be. The demo line calls the operator from a seeded
+// customer's number with it.
+func (p *Phone) DialAs(ctx context.Context, target, user string) (string, error) {
+	u := dialString(strings.TrimSpace(user))
+	if u == "" {
+		return "", fmt.Errorf("%w: caller %q is not a number or user name", ErrBadTarget, user)
+	}
+	return p.dialAs(ctx, target, u, nil)
+}
+
 // dial places a call; extra headers (Replaces, Referred-By) go on the INVITE.
-func (p *Phone) dial(_ context.Context, target string, extra []gsip.Header) (string, error) {
+func (p *Phone) dial(ctx context.Context, target string, extra []gsip.Header) (string, error) {
+	return p.dialAs(ctx, target, "", extra)
+}
+
+// dialAs is dial with the From user replaced when fromUser is not empty.
+func (p *Phone) dialAs(_ context.Context, target, fromUser string, extra []gsip.Header) (string, error) {
 	if p.closing() {
 		return "", ErrClosed
 	}
@@ -40,10 +57,13 @@ func (p *Phone) dial(_ context.Context, target string, extra []gsip.Header) (str
 		c.end(CauseError, 0, "could not build the SDP offer: "+err.Error())
 		return "", err
 	}
-	req := gsip.NewRequest(gsip.INVITE, uri)
+	req := gsip.NewRequest(gsip.INVITE, p.requestTarget(uri))
 	req.SetBody(offer)
 	req.AppendHeader(gsip.NewHeader("Content-Type", "application/sdp"))
 	from := &gsip.FromHeader{DisplayName: p.cfg.DisplayName, Address: p.aor, Params: gsip.NewParams()}
+	if fromUser != "" {
+		from.DisplayName, from.Address.User = "", fromUser
+	}
 	from.Params.Add("tag", gsip.GenerateTagN(16))
 	req.AppendHeader(from)
 	req.AppendHeader(&gsip.ToHeader{Address: gsip.Uri{Scheme: uri.Scheme, User: uri.User, Host: uri.Host, Port: uri.Port}})
@@ -216,6 +236,10 @@ func (p *Phone) targetURI(target string) (gsip.Uri, error) {
 	user := dialString(t)
 	if user == "" {
 		return u, fmt.Errorf("%w: %q has no digits or name to dial", ErrBadTarget, target)
+	}
+	if p.loc != nil && p.cfg.Domain == "" {
+		// A phone with its own location service is its own domain.
+		return gsip.Uri{Scheme: "sip", User: user, Host: p.aor.Host}, nil
 	}
 	if p.cfg.Domain == "" && p.registrar == nil {
 		return u, fmt.Errorf("%q: %w", target, ErrNoRegistrar)

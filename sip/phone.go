@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/emiago/sipgo"
@@ -66,6 +67,16 @@ type Config struct {
 
 	// RingTimeout ends an unanswered outbound call (default 60 s).
 	RingTimeout time.Duration
+
+	// AcceptRegister turns on a tiny location service (registrar.go):
+	// REGISTERs from anyone are accepted without authentication and calls
+	// dialled to a registered user go to its contact. For a loopback
+	// stand-in PBX such as the demo line only; never on a public address.
+	AcceptRegister bool
+	// SourceFor, when set, opens each call's input instead of Input: the
+	// demo line plays a different recorded customer on every call. A
+	// returned Source that is an io.Closer is closed when the call ends.
+	SourceFor func(dir Direction, remote string) (audio.Source, error)
 }
 
 // Option configures a Phone.
@@ -107,6 +118,8 @@ type Phone struct {
 	mu         sync.Mutex
 	calls      map[string]*call // by our id
 	byCallID   map[string]*call
+	loc        *locationService // nil unless Config.AcceptRegister
+	ready      atomic.Bool      // New has finished: handlers may run
 	nextCallID int
 	muted      bool
 }
@@ -136,7 +149,7 @@ func New(cfg Config, opts ...Option) (*Phone, error) {
 		return nil, err
 	}
 	p.ctx, p.cancel = context.WithCancel(context.Background())
-	p.handle()
+	p.ready.Store(true)
 	if p.registrar != nil {
 		p.reg.set(RegRegistering, 0, "")
 		p.wg.Add(1)
@@ -224,6 +237,7 @@ func (p *Phone) listen() error {
 	if err != nil {
 		return err
 	}
+	p.handle()
 	network4 := p.transport
 	if ip := net.ParseIP(bindHost); ip != nil && ip.To4() != nil {
 		network4 += "4"
