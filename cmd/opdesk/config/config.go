@@ -8,7 +8,7 @@ import (
 )
 
 // Config is opdesk's whole configuration. Each section is a TOML table;
-// keys are snake_case. Later sections (crm, ui, keys) will join these.
+// keys are snake_case.
 type Config struct {
 	SIP   SIP   `toml:"sip"`
 	Audio Audio `toml:"audio"`
@@ -17,6 +17,12 @@ type Config struct {
 	Log   Log   `toml:"log"`
 	CRM   CRM   `toml:"crm"`
 	UI    UI    `toml:"ui"`
+	// Keys are the [keys] section's rebindings, in the order they apply
+	// (the file's, then the environment's, then the flags'; a later one
+	// for the same action wins). The section's names are the desktop's
+	// actions, not a fixed set, so it is not in the key table; package
+	// keymap checks the action and key names.
+	Keys []KeyOverride `toml:"-"`
 
 	// Path is the config file that was read, "" if none was.
 	Path string `toml:"-"`
@@ -97,6 +103,19 @@ type UI struct {
 	// AutoReadyS, when above 0, makes the operator ready that many seconds
 	// after saving a wrap-up (for inbound teams); 0 means press ready.
 	AutoReadyS int `toml:"auto_ready_s"`
+}
+
+// KeyOverride is one line of the [keys] section: `answer = ["f2", "a"]`
+// (every context the action works in), `[keys.call]` then `hangup = "f4"`
+// (that context only), OPDESK_KEYS_ANSWER=f2,a or --keys.answer=f2,a.
+type KeyOverride struct {
+	Action  string // as written: "answer"; keymap.Apply says if it is unknown
+	Context string // "" = every context the action is bound in
+	// Keys are the key names as written; empty removes the action's keys.
+	Keys []string
+	// Source is where it was set, for error messages: "path:line",
+	// "environment OPDESK_KEYS_ANSWER" or "flag --keys.answer".
+	Source string
 }
 
 // Log is the [log] section.
@@ -190,6 +209,11 @@ func (c *Config) Redacted() Config {
 	r.SIP.Password = Secret(r.SIP.Password.String())
 	r.CRM.Password = Secret(r.CRM.Password.String())
 	r.Warnings = append([]string(nil), c.Warnings...)
+	r.Keys = make([]KeyOverride, len(c.Keys))
+	for i, k := range c.Keys {
+		k.Keys = append([]string{}, k.Keys...)
+		r.Keys[i] = k
+	}
 	return r
 }
 
@@ -209,6 +233,7 @@ func (c Config) String() string {
 		}
 		fmt.Fprintf(&b, "%s = %s\n", f.name(), f.literal(&c))
 	}
+	b.WriteString(keysTOML(c.Keys))
 	return b.String()
 }
 

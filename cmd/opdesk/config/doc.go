@@ -65,6 +65,19 @@
 // the first wrong type, while a map lets the loader report every unknown
 // key and every wrong type with its own wording.
 //
+// # Keys
+//
+// The [keys] section rebinds the desktop's keys: `answer = "f2"` or
+// `answer = ["f2", "a"]` for every context the action works in, and a
+// [keys.call] table (`hangup = "f4"`) for one context only; `[]` removes an
+// action's keys. OPDESK_KEYS_ANSWER=f2,a and --keys.answer=f2,a (or
+// --keys.call.hangup=f4) take comma-separated keys; a variable cannot name a
+// context. The loader checks only the types and records each line's
+// position in [Config.Keys]; it does not know the actions. cmd applies them
+// with keymap.Map.Apply, which rejects unknown actions, impossible key names
+// and clashing keys, naming the same file:line. Keeping keymap out of this
+// package lets every command load its configuration without the desktop.
+//
 // # Relative paths
 //
 // sip.password_file, ctl.socket and log.file may start with "~/". A

@@ -206,7 +206,7 @@ func keyNames() []string {
 	return names
 }
 
-// sectionNames returns every known section, in table order.
+// sectionNames returns every known section, in table order, [keys] last.
 func sectionNames() []string {
 	var names []string
 	for i := range fields {
@@ -214,7 +214,112 @@ func sectionNames() []string {
 			names = append(names, s)
 		}
 	}
-	return names
+	return append(names, keysSection)
+}
+
+// The [keys] section maps the desktop's action names to key names. Its
+// names are not in the fields table: they belong to package keymap, which
+// cmd applies the overrides to (config does not import it, so the
+// configuration stays loadable without the desktop).
+const (
+	keysSection = "keys"
+	keysEnv     = "OPDESK_KEYS_"
+	// keysWhat is what a [keys] value must be, for type errors.
+	keysWhat = `a key name or a list of key names, such as "f2" or ["f2", "a"]`
+)
+
+// keyList reads a [keys] value from the file: a string or an array of
+// strings. It returns a type-error message, or "".
+func keyList(v any) ([]string, string) {
+	switch v := v.(type) {
+	case string:
+		return []string{v}, ""
+	case []any:
+		keys := make([]string, 0, len(v))
+		for _, e := range v {
+			s, ok := e.(string)
+			if !ok {
+				return nil, fmt.Sprintf("expected %s, got a list holding %s (quote key names)", keysWhat, describe(e))
+			}
+			keys = append(keys, s)
+		}
+		return keys, ""
+	}
+	return nil, fmt.Sprintf("expected %s, got %s", keysWhat, describe(v))
+}
+
+// splitKeyList reads a [keys] value from the environment or a flag:
+// comma-separated key names ("f2,a"). "" removes the keys, and "," alone is
+// the comma key (in a list, the comma key needs the config file).
+func splitKeyList(s string) []string {
+	switch strings.TrimSpace(s) {
+	case "":
+		return []string{}
+	case ",":
+		return []string{","}
+	}
+	keys := strings.Split(s, ",")
+	for i, k := range keys {
+		if k != " " {
+			keys[i] = strings.TrimSpace(k)
+		}
+	}
+	return keys
+}
+
+// keysTOML renders the [keys] overrides as TOML: the overrides that are in
+// effect (the last for each action and context), actions for every context
+// first, then one [keys.CONTEXT] table per context.
+func keysTOML(overrides []KeyOverride) string {
+	type id struct{ ctx, action string }
+	last := make(map[id][]string)
+	for _, o := range overrides {
+		last[id{o.Context, o.Action}] = o.Keys
+	}
+	ids := make([]id, 0, len(last))
+	for k := range last {
+		ids = append(ids, k)
+	}
+	sort.Slice(ids, func(i, j int) bool {
+		if ids[i].ctx != ids[j].ctx {
+			return ids[i].ctx < ids[j].ctx
+		}
+		return ids[i].action < ids[j].action
+	})
+	var b strings.Builder
+	b.WriteString("\n[" + keysSection + "]\n")
+	table := ""
+	for _, k := range ids {
+		if k.ctx != table {
+			table = k.ctx
+			fmt.Fprintf(&b, "\n[%s.%s]\n", keysSection, tomlKey(k.ctx))
+		}
+		keys := last[k]
+		value := ""
+		if len(keys) == 1 {
+			value = strconv.Quote(keys[0])
+		} else {
+			quoted := make([]string, len(keys))
+			for i, key := range keys {
+				quoted[i] = strconv.Quote(key)
+			}
+			value = "[" + strings.Join(quoted, ", ") + "]"
+		}
+		fmt.Fprintf(&b, "%s = %s\n", tomlKey(k.action), value)
+	}
+	return b.String()
+}
+
+// tomlKey writes name as a bare TOML key if it can be one, else quoted.
+func tomlKey(name string) string {
+	bare := name != ""
+	for _, r := range name {
+		bare = bare && (r == '_' || r == '-' || 'a' <= r && r <= 'z' || 'A' <= r && r <= 'Z' || '0' <= r && r <= '9')
+	}
+	if bare {
+		return name
+	}
+	return strconv.Quote(name)
 }
 
 // editDistance is the optimal string alignment distance between a and b:

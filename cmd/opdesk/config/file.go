@@ -51,6 +51,11 @@ func (l *loader) loadFile(path string, from Source, explicit bool) {
 		v := doc[top]
 		table, isTable := v.(map[string]any)
 		switch {
+		case top == keysSection && !isTable:
+			l.errs = append(l.errs, valueError(at(top), top, ErrType,
+				fmt.Sprintf("expected a table ([keys] followed by lines such as answer = \"f2\"), got %s", describe(v))))
+		case top == keysSection:
+			l.loadKeys(table, at)
 		case isSection(top) && !isTable:
 			l.errs = append(l.errs, valueError(at(top), top, ErrType,
 				fmt.Sprintf("expected a table ([%s] followed by its keys), got %s", top, describe(v))))
@@ -89,6 +94,35 @@ func (l *loader) loadFile(path string, from Source, explicit bool) {
 				path, pw.key, info.Mode().Perm(), path, envName(pw.key)))
 		}
 	}
+}
+
+// loadKeys reads the [keys] section: action = key(s), and [keys.CONTEXT]
+// tables of the same. Actions for every context come first, so a
+// context's own line wins over them whatever the order in the file.
+func (l *loader) loadKeys(table map[string]any, at func(string) Source) {
+	var general, perContext []KeyOverride
+	for _, name := range sortedKeys(table) {
+		key := keysSection + "." + name
+		if ctx, ok := table[name].(map[string]any); ok {
+			for _, action := range sortedKeys(ctx) {
+				ckey := key + "." + action
+				keys, msg := keyList(ctx[action])
+				if msg != "" {
+					l.errs = append(l.errs, valueError(at(ckey), ckey, ErrType, msg))
+					continue
+				}
+				perContext = append(perContext, KeyOverride{Action: action, Context: name, Keys: keys, Source: at(ckey).String()})
+			}
+			continue
+		}
+		keys, msg := keyList(table[name])
+		if msg != "" {
+			l.errs = append(l.errs, valueError(at(key), key, ErrType, msg))
+			continue
+		}
+		general = append(general, KeyOverride{Action: name, Keys: keys, Source: at(key).String()})
+	}
+	l.cfg.Keys = append(append(l.cfg.Keys, general...), perContext...)
 }
 
 func (l *loader) unknownFileKey(src Source, key string) {

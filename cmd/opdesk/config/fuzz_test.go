@@ -16,6 +16,7 @@ func FuzzLoadFile(f *testing.F) {
 	f.Add([]byte("[sip]\nexpirs = 600\ntransport = \"tls\"\n"))
 	f.Add([]byte("sip = { user = \"a\", x = { y = 1 } }\n[[sip]]\n"))
 	f.Add([]byte("[sip\n"))
+	f.Add([]byte("[keys]\nanswer = [\"f2\", 5]\nhold = \"f7\"\n[keys.call]\nhangup = { x = 1 }\nmute = []\n"))
 	// One file per fuzzing process, rewritten for each input: a temporary
 	// directory per input made the workers slow enough to miss the fuzzing
 	// engine's deadlines on a loaded machine.

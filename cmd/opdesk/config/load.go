@@ -40,6 +40,7 @@ type loader struct {
 	cfg      Config
 	src      map[string]Source // where each key's current value came from; absent = default
 	env      map[string]string
+	keyFlags []KeyOverride // --keys.* flags, applied after the environment
 	errs     []*Error
 	warnings []string
 }
@@ -76,6 +77,7 @@ func Load(opts LoadOptions) (*Config, error) {
 			l.warnings = append(l.warnings, fmt.Sprintf("flag --%s: every user of this machine can read it in the process list; use %s or %s.password_file", k, envName(k), sec))
 		}
 	}
+	l.cfg.Keys = append(l.cfg.Keys, l.keyFlags...)
 	l.resolvePaths()
 	l.readPasswordFiles()
 	l.validate()
@@ -116,6 +118,21 @@ func (l *loader) parseArgs(args []string) (settings []flagSetting, configPath st
 			configPath = value
 			continue
 		}
+		if rest, ok := strings.CutPrefix(name, keysSection+"."); ok {
+			// --keys.answer=f2,a or --keys.call.hangup=f4
+			ctx, action, hasCtx := strings.Cut(rest, ".")
+			if !hasCtx {
+				ctx, action = "", rest
+			}
+			if action == "" || ctx == "" && hasCtx || strings.Contains(action, ".") {
+				l.errs = append(l.errs, &Error{Source: Source{Flag: "--" + name}, Key: name, Err: ErrUnknownKey,
+					msg: "is not --keys.ACTION or --keys.CONTEXT.ACTION"})
+				continue
+			}
+			l.keyFlags = append(l.keyFlags, KeyOverride{Action: action, Context: ctx, Keys: splitKeyList(value),
+				Source: Source{Flag: "--" + name}.String()})
+			continue
+		}
 		f := lookupKey(name)
 		if f == nil {
 			l.errs = append(l.errs, &Error{Source: Source{Flag: "--" + name}, Key: name, Err: ErrUnknownKey,
@@ -154,6 +171,14 @@ func (l *loader) loadEnv() {
 	}
 	sort.Strings(names)
 	for _, name := range names {
+		if action, ok := strings.CutPrefix(name, keysEnv); ok && action != "" {
+			// OPDESK_KEYS_ANSWER=f2,a. A variable cannot name a context:
+			// OPDESK_KEYS_CALL_HANGUP is the action "call_hangup", which
+			// keymap rejects with a pointer to [keys.call].
+			l.cfg.Keys = append(l.cfg.Keys, KeyOverride{Action: strings.ToLower(action),
+				Keys: splitKeyList(l.env[name]), Source: Source{Env: name}.String()})
+			continue
+		}
 		f := lookupEnv(name)
 		if f == nil {
 			envNames := make([]string, len(fields))
