@@ -166,3 +166,21 @@ func TestSeedLooksJapanese(t *testing.T) {
 		}
 	}
 }
+
+func TestDemoCallers(t *testing.T) {
+	ctx := context.Background()
+	st := newTestCRM(t, 300).st
+	nums, err := st.DemoCallers(ctx, 5)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(nums) != 5 {
+		t.Fatalf("got %d callers, want 5: %v", len(nums), nums)
+	}
+	for _, n := range nums {
+		cs, err := st.LookupPhone(ctx, n)
+		if err != nil || len(cs) != 1 {
+			t.Fatalf("%s: %d customers (%v), want exactly 1", n, len(cs), err)
+		}
+	}
+}
