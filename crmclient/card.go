@@ -45,7 +45,11 @@ func (c *Client) ScreenPop(ctx context.Context, phone string) (Card, error) {
 	// Any failure falls back, not only ErrUnavailable: a CRM answering 500 or
 	// garbage, or a token that expired mid-shift, must not blank the card either.
 	if c.cards != nil && !errors.Is(err, ErrInvalidPhone) {
-		if old, ok := c.cards.Get(ctx, e164); ok {
+		// The lookup may have failed because ctx ran out (a CRM that hangs);
+		// the local cache still gets a moment of its own.
+		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 200*time.Millisecond)
+		defer cancel()
+		if old, ok := c.cards.Get(cctx, e164); ok {
 			old.Stale, old.StaleReason = true, err.Error()
 			return old, nil
 		}

@@ -2,7 +2,9 @@ package crmserver
 
 import (
 	"context"
+	"net/http"
 	"path/filepath"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -51,5 +53,47 @@ func TestScreenPopCache(t *testing.T) {
 	}
 	if _, err := cl.ScreenPop(ctx, "not a number"); err == nil {
 		t.Error("garbage number: no error")
+	}
+}
+
+// TestScreenPopCacheWhenCRMHangs: a CRM that accepts the connection and never
+// answers runs the pop's deadline out; the cached card must still come back
+// (the cache lookup must not reuse the expired context).
+func TestScreenPopCacheWhenCRMHangs(t *testing.T) {
+	crm := newTestCRM(t, 100)
+	cache, err := crmclient.OpenCardCache(filepath.Join(t.TempDir(), "cards.db"), crmclient.CardCacheOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cache.Close()
+	login := crm.client(t, "agent1")
+	addFixtures(t, login)
+	hang := make(chan struct{})
+	defer close(hang)
+	var hanging atomic.Bool
+	inner := crm.srv.Config.Handler
+	crm.srv.Config.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if hanging.Load() {
+			select {
+			case <-hang:
+			case <-r.Context().Done():
+			}
+			return
+		}
+		inner.ServeHTTP(w, r)
+	})
+	cl, err := crmclient.New(crm.srv.URL, crmclient.WithToken(login.Token()), crmclient.WithCardCache(cache))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cl.ScreenPop(context.Background(), "03-1234-5678"); err != nil {
+		t.Fatal(err)
+	}
+	hanging.Store(true)
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	card, err := cl.ScreenPop(ctx, "03-1234-5678")
+	if err != nil || !card.Stale || len(card.Customers) != 1 {
+		t.Fatalf("pop while the CRM hangs: %+v, %v; want the cached card marked stale", card, err)
 	}
 }
