@@ -102,6 +102,19 @@ func (p *switchingPhone) SwitchAudio(input, output string) error {
 	return nil
 }
 
+// Devices lists the names of the sound cards that can be switched to.
+func (p *switchingPhone) Devices() ([]string, error) {
+	infos, err := audio.ListDevices(p.cfg.Audio.Backend)
+	if err != nil {
+		return nil, err
+	}
+	var names []string
+	for _, d := range infos {
+		names = append(names, d.Name)
+	}
+	return names, nil
+}
+
 // runAudio is "opdesk audio list".
 func runAudio(cfgArgs, rest []string, stdout, stderr io.Writer) int {
 	if len(rest) != 1 || rest[0] != "list" {

@@ -14,7 +14,6 @@ import (
 	"github.com/opdesk/opdesk/audio"
 	"github.com/opdesk/opdesk/audio/jitter"
 	"github.com/opdesk/opdesk/cmd/opdesk/config"
-	"github.com/opdesk/opdesk/cmd/opdesk/ctl"
 	"github.com/opdesk/opdesk/sip"
 )
 
@@ -103,48 +102,16 @@ func runHeadless(cfgArgs, rest []string, stderr io.Writer) int {
 	}
 	log.Info("starting", "version", version, "config", cfg.Redacted().String())
 
-	if dir := cfg.Audio.Recordings; dir != "" {
-		// Recordings cut by a crash get their WAV header fixed before any
-		// new recording starts.
-		fixed, err := audio.RecoverRecordings(dir)
-		for _, f := range fixed {
-			log.Warn("recording repaired after a crash", "path", f)
-			fmt.Fprintf(stderr, "opdesk: recording %s was cut by a crash; repaired, it plays up to the crash\n", f)
-		}
-		if err != nil {
-			log.Warn("recordings check", "err", err)
-		}
-	}
-	pcfg := phoneConfig(cfg)
-	var sw *audio.Switchable
-	if dev := openAudio(cfg, log, stderr); dev != nil {
-		sw = audio.NewSwitchable(dev)
-		defer sw.Close()
-		pcfg.Device = sw
-		fmt.Fprintf(stderr, "opdesk: audio %s\n", dev.Name())
-	}
-	if ring := openRinger(cfg, log, stderr); ring != nil {
-		defer ring.Close()
-		pcfg.Ringer = ring
-	}
-	phone, err := sip.New(pcfg, sip.WithLogger(log))
+	c, err := startCore(cfg, log, stderr)
 	if err != nil {
-		log.Error("phone", "err", err)
-		fmt.Fprintf(stderr, "opdesk: cannot start the phone: %v\n", err)
-		return 1
-	}
-	var ctlPhone ctl.Phone = phone
-	if sw != nil {
-		ctlPhone = &switchingPhone{Phone: phone, dev: sw, cfg: cfg, log: log}
-	}
-	srv, err := ctl.Listen(cfg.Ctl.Socket, ctlPhone, log)
-	if err != nil {
-		_ = phone.Close(context.Background())
 		fmt.Fprintf(stderr, "opdesk: %v\n", err)
 		return 1
 	}
+	if c.device != "" {
+		fmt.Fprintf(stderr, "opdesk: audio %s\n", c.device)
+	}
 	fmt.Fprintf(stderr, "opdesk: phone %s on %s, control socket %s, log %s\n",
-		phone.AOR(), phone.Addr(), srv.Path(), cfg.Log.File)
+		c.phone.AOR(), c.phone.Addr(), c.srv.Path(), cfg.Log.File)
 
 	sigs := make(chan os.Signal, 1)
 	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM)
@@ -152,9 +119,7 @@ func runHeadless(cfgArgs, rest []string, stderr io.Writer) int {
 	log.Info("stopping", "signal", s.String())
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	_ = srv.Close()
-	if err := phone.Close(ctx); err != nil {
-		log.Warn("close", "err", err)
+	if err := c.Close(ctx); err != nil {
 		fmt.Fprintf(stderr, "opdesk: %v\n", err)
 	}
 	log.Info("stopped")

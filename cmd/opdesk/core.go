@@ -1,0 +1,101 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+
+	"github.com/opdesk/opdesk/audio"
+	"github.com/opdesk/opdesk/cmd/opdesk/config"
+	"github.com/opdesk/opdesk/cmd/opdesk/ctl"
+	"github.com/opdesk/opdesk/sip"
+)
+
+// core is the phone with its sound cards and control socket: what the
+// headless phone and the desktop share.
+type core struct {
+	cfg   *config.Config
+	log   *slog.Logger
+	phone *sip.Phone
+	sw    *audio.Switchable // nil when no sound card is configured
+	ring  audio.Device
+	srv   *ctl.Server
+	// device names what carries the call's sound ("PulseAudio: …",
+	// "null device"), for the desktop's status bar.
+	device string
+}
+
+// startCore opens the sound cards, starts the phone and its control socket.
+// Warnings (a missing sound card, a repaired recording) go to the log and to
+// warn, which prints them (headless) or collects them for the status bar.
+func startCore(cfg *config.Config, log *slog.Logger, warn io.Writer) (*core, error) {
+	c := &core{cfg: cfg, log: log}
+	if dir := cfg.Audio.Recordings; dir != "" {
+		// Recordings cut by a crash get their WAV header fixed before any
+		// new recording starts.
+		fixed, err := audio.RecoverRecordings(dir)
+		for _, f := range fixed {
+			log.Warn("recording repaired after a crash", "path", f)
+			fmt.Fprintf(warn, "opdesk: recording %s was cut by a crash; repaired, it plays up to the crash\n", f)
+		}
+		if err != nil {
+			log.Warn("recordings check", "err", err)
+		}
+	}
+	pcfg := phoneConfig(cfg)
+	if dev := openAudio(cfg, log, warn); dev != nil {
+		c.sw = audio.NewSwitchable(dev)
+		pcfg.Device = c.sw
+		c.device = dev.Name()
+	}
+	if ring := openRinger(cfg, log, warn); ring != nil {
+		c.ring = ring
+		pcfg.Ringer = ring
+	}
+	phone, err := sip.New(pcfg, sip.WithLogger(log))
+	if err != nil {
+		c.closeAudio()
+		log.Error("phone", "err", err)
+		return nil, fmt.Errorf("cannot start the phone: %w", err)
+	}
+	c.phone = phone
+	srv, err := ctl.Listen(cfg.Ctl.Socket, c.ctlPhone(), log)
+	if err != nil {
+		_ = phone.Close(context.Background())
+		c.closeAudio()
+		return nil, err
+	}
+	c.srv = srv
+	return c, nil
+}
+
+// ctlPhone is the phone as the control socket (and the desktop) drive it:
+// with device switching when a sound card is in use.
+func (c *core) ctlPhone() ctl.Phone {
+	if c.sw != nil {
+		return &switchingPhone{Phone: c.phone, dev: c.sw, cfg: c.cfg, log: c.log}
+	}
+	return c.phone
+}
+
+func (c *core) closeAudio() {
+	if c.sw != nil {
+		c.sw.Close()
+	}
+	if c.ring != nil {
+		c.ring.Close()
+	}
+}
+
+// Close ends live calls (BYE), unregisters, and closes the socket and the
+// sound cards, within ctx's deadline.
+func (c *core) Close(ctx context.Context) error {
+	_ = c.srv.Close()
+	err := c.phone.Close(ctx)
+	if err != nil {
+		c.log.Warn("close", "err", err)
+	}
+	c.closeAudio()
+	return err
+}

@@ -1,0 +1,231 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"path/filepath"
+	"strings"
+	"time"
+
+	tea "charm.land/bubbletea/v2"
+
+	"github.com/opdesk/opdesk/audio"
+	"github.com/opdesk/opdesk/cmd/opdesk/config"
+	"github.com/opdesk/opdesk/crmclient"
+	"github.com/opdesk/opdesk/crmclient/outbox"
+	"github.com/opdesk/opdesk/keymap"
+	"github.com/opdesk/opdesk/tui"
+)
+
+// crmParts is the desktop's side of the CRM: the client (with its card cache
+// for screen pops while the CRM is down), the logged-in user and the outbox
+// wrap-ups go through.
+type crmParts struct {
+	client *crmclient.Client
+	cards  *crmclient.CardCache
+	box    *outbox.Outbox
+	user   crmclient.User
+}
+
+// openCRM logs in to the configured CRM. The desktop runs without it (nil,
+// with a notice saying why) rather than not at all: the phone still rings.
+// What was typed and not yet sent waits in the outbox file across restarts.
+func openCRM(ctx context.Context, cfg *config.Config, dir string, log *slog.Logger) (*crmParts, string) {
+	if cfg.CRM.URL == "" {
+		return nil, ""
+	}
+	if dir == "" {
+		dir = filepath.Dir(cfg.Log.File) // the state directory
+	}
+	p := &crmParts{}
+	var opts []crmclient.Option
+	cards, err := crmclient.OpenCardCache(filepath.Join(dir, "cards.db"), crmclient.CardCacheOptions{})
+	if err != nil {
+		log.Warn("card cache", "err", err)
+	} else {
+		p.cards = cards
+		opts = append(opts, crmclient.WithCardCache(cards))
+	}
+	opts = append(opts, crmclient.WithDefaultRegion(cfg.CRM.Region), crmclient.WithTimeout(5*time.Second))
+	client, err := crmclient.New(cfg.CRM.URL, opts...)
+	if err != nil {
+		p.close(ctx)
+		return nil, fmt.Sprintf("CRM %s: %v", cfg.CRM.URL, err)
+	}
+	p.client = client
+	box, err := outbox.Open(filepath.Join(dir, "outbox.db"), client.OutboxSender(), outbox.WithLogger(log))
+	if err != nil {
+		p.close(ctx)
+		return nil, fmt.Sprintf("the outbox file cannot be opened (%v); wrap-ups would be lost, so the CRM is off", err)
+	}
+	p.box = box
+	lctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	res, err := client.Login(lctx, cfg.CRM.User, cfg.CRM.Password.Reveal())
+	if err != nil {
+		log.Warn("crm login", "user", cfg.CRM.User, "err", err)
+		p.user = crmclient.User{Name: cfg.CRM.User, DisplayName: cfg.CRM.User}
+		// Keep the client: cached cards still pop, and the outbox sends
+		// once the operator logs in again.
+		return p, crmLoginProblem(err)
+	}
+	p.user = res.User
+	log.Info("crm login", "user", res.User.Name, "role", res.User.Role)
+	return p, ""
+}
+
+// crmLoginProblem says in words why the CRM login failed.
+func crmLoginProblem(err error) string {
+	switch {
+	case errors.Is(err, crmclient.ErrUnauthorized):
+		return "CRM login refused: wrong crm.user or password (set OPDESK_CRM_PASSWORD)"
+	case errors.Is(err, crmclient.ErrUnavailable):
+		return "CRM unreachable — cards come from the last known data"
+	}
+	return "CRM login failed: " + err.Error()
+}
+
+func (p *crmParts) close(ctx context.Context) {
+	if p == nil {
+		return
+	}
+	if p.box != nil {
+		fctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+		_ = p.box.Flush(fctx) // a last try; what is left waits in the file
+		cancel()
+		_ = p.box.Close(ctx)
+	}
+	if p.cards != nil {
+		_ = p.cards.Close()
+	}
+}
+
+// desktopSetup is what runDesktop and runDemo need on top of the config.
+type desktopSetup struct {
+	notice string // first status bar line: demo banner, sound card, CRM problems
+	keys   *keymap.Map
+	// sayDevice puts the sound card's name on the status bar (the demo
+	// says which device it uses; a configured desktop knows).
+	sayDevice bool
+	// dataDir holds the card cache and the outbox; "" means the state
+	// directory (beside the log file).
+	dataDir string
+}
+
+// runTUI runs the agent desktop on the terminal until the operator quits,
+// then ends calls and flushes the outbox.
+func runTUI(cfg *config.Config, log *slog.Logger, setup desktopSetup, stderr io.Writer) int {
+	var warns bytes.Buffer
+	c, err := startCore(cfg, log, &warns)
+	if err != nil {
+		fmt.Fprintf(stderr, "opdesk: %v\n", err)
+		return 1
+	}
+	ctx := context.Background()
+	crm, crmNotice := openCRM(ctx, cfg, setup.dataDir, log)
+
+	lang, err := tui.ParseLang(cfg.UI.Lang)
+	if err != nil {
+		lang = tui.LangEN // Load validated it; only an impossible value gets here
+	}
+	notices := []string{setup.notice}
+	switch {
+	case c.device == (audio.NullDevice{}).Name():
+		notices = append(notices, noSoundNotice(lang))
+	case c.device != "" && setup.sayDevice:
+		notices = append(notices, "🎧 "+c.device)
+	}
+	for _, line := range strings.Split(strings.TrimSpace(warns.String()), "\n") {
+		if line = strings.TrimSpace(strings.TrimPrefix(line, "opdesk: ")); line != "" && !strings.HasPrefix(line, "warning: no sound card") {
+			log.Info("notice", "text", line)
+		}
+	}
+	notices = append(notices, crmNotice)
+	var phone tui.Phone = c.phone
+	opts := tui.Options{
+		Keys:       setup.keys,
+		Lang:       lang,
+		Company:    cfg.CRM.Company,
+		Region:     cfg.CRM.Region,
+		AutoReady:  time.Duration(cfg.UI.AutoReadyS) * time.Second,
+		PopTimeout: time.Duration(cfg.CRM.PopTimeoutMs) * time.Millisecond,
+		Notice:     joinNotices(notices),
+		Log:        log,
+	}
+	if c.sw != nil {
+		sp := &switchingPhone{Phone: c.phone, dev: c.sw, cfg: cfg, log: log}
+		phone, opts.Audio = sp, sp
+	}
+	opts.Phone = phone
+	if crm != nil {
+		opts.CRM, opts.Outbox, opts.Agent = crm.client, crm.box, crm.user
+	}
+	prog := tea.NewProgram(tui.New(opts), tea.WithContext(ctx))
+	_, runErr := prog.Run()
+
+	cctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := c.Close(cctx); err != nil {
+		fmt.Fprintf(stderr, "opdesk: %v\n", err)
+	}
+	crm.close(cctx)
+	if runErr != nil && !errors.Is(runErr, tea.ErrProgramKilled) {
+		log.Error("desktop", "err", runErr)
+		fmt.Fprintf(stderr, "opdesk: the desktop stopped: %v\n", runErr)
+		return 1
+	}
+	log.Info("stopped")
+	return 0
+}
+
+func noSoundNotice(lang tui.Lang) string {
+	if lang == tui.LangJA {
+		return "サウンドカードなし: 通話は無音です (null device)"
+	}
+	return "no sound card: calls are silent (null device)"
+}
+
+func joinNotices(ns []string) string {
+	var keep []string
+	for _, n := range ns {
+		if n = strings.TrimSpace(n); n != "" {
+			keep = append(keep, n)
+		}
+	}
+	return strings.Join(keep, " · ")
+}
+
+// runDesktop is plain "opdesk": the agent desktop with the config file.
+func runDesktop(cfgArgs, rest []string, stderr io.Writer) int {
+	if len(rest) > 0 {
+		fmt.Fprintf(stderr, "opdesk: unknown command %q (try opdesk help)\n", strings.Join(rest, " "))
+		return 2
+	}
+	cfg, ok := loadConfig(cfgArgs, stderr)
+	if !ok {
+		return 2
+	}
+	log, logFile, err := openLog(cfg)
+	if err != nil {
+		fmt.Fprintf(stderr, "opdesk: cannot open the log file %s: %v\n", cfg.Log.File, err)
+		return 1
+	}
+	defer logFile.Close()
+	keys, err := desktopKeys(cfg)
+	if err != nil {
+		fmt.Fprintf(stderr, "opdesk: configuration problem:\n%v\n", err)
+		return 2
+	}
+	for _, w := range cfg.Warnings {
+		log.Warn("config", "warning", w)
+	}
+	log.Info("starting desktop", "version", version, "config", cfg.Redacted().String())
+	return runTUI(cfg, log, desktopSetup{notice: strings.Join(cfg.Warnings, " · "), keys: keys}, stderr)
+}
+
+// desktopKeys is the key map with the config's [keys] overrides.
+func desktopKeys(cfg *config.Config) (*keymap.Map, error) { return keyMap(cfg) }
