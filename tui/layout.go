@@ -99,6 +99,8 @@ func (m *Model) mainView(w, h int) string {
 	switch {
 	case m.agent.reasonsOpen:
 		return m.agent.reasonsView(m.st, w, h)
+	case m.dev.open:
+		return m.dev.view(m.lang, m.st, w, h)
 	case m.faq.IsOpen():
 		return block(m.faq.View(w, h), w, h)
 	case m.wrapOpen && m.wrapScript && m.script.Loaded():

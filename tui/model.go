@@ -95,6 +95,7 @@ type Model struct {
 	cust     customerPane
 	dial     dialer
 	agent    agentState
+	dev      devicePicker
 	script   scriptPane
 	faq      faqPane
 	transfer transferPrompt
@@ -248,6 +249,12 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			m.call.id = msg.callID
 		}
 		return m, nil
+	case devicesMsg:
+		m.onDevices(msg)
+		return m, nil
+	case deviceSwitchedMsg:
+		m.onDeviceSwitched(msg)
+		return m, nil
 	case agentPostedMsg:
 		if msg.err != nil {
 			m.log.Warn("agent state not posted", "state", msg.state, "err", msg.err)
@@ -314,7 +321,7 @@ func (m *Model) situation() situation {
 	switch {
 	case m.wrapOpen:
 		return sitWrap
-	case m.agent.reasonsOpen, m.cust.picking():
+	case m.agent.reasonsOpen, m.cust.picking(), m.dev.open:
 		return sitList
 	case m.call != nil && m.call.state == "ringing":
 		return sitRinging
@@ -336,7 +343,7 @@ func (m *Model) contexts() []keymap.Context {
 		}
 		return append(cs, keymap.Form, keymap.Global)
 	}
-	if m.agent.reasonsOpen || m.cust.picking() || m.faq.IsOpen() {
+	if m.agent.reasonsOpen || m.cust.picking() || m.faq.IsOpen() || m.dev.open {
 		cs = append(cs, keymap.List)
 	}
 	switch {

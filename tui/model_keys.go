@@ -158,6 +158,8 @@ func (m *Model) do(a keymap.Action) tea.Cmd {
 		switch {
 		case m.agent.reasonsOpen:
 			m.agent.reasonsOpen = false
+		case m.dev.open:
+			m.dev.open = false
 		case m.wrapOpen && m.wrapScript:
 			m.wrapScript = false
 		}
@@ -197,7 +199,7 @@ func (m *Model) do(a keymap.Action) tea.Cmd {
 		}
 		m.agent.reasonsOpen, m.agent.reasonPick = true, 0
 	case keymap.SwitchAudio:
-		m.setFlash(T(m.lang, "call.no_device"), false)
+		return m.listDevicesCmd()
 
 	case keymap.Up, keymap.Down:
 		d := 1
@@ -207,6 +209,8 @@ func (m *Model) do(a keymap.Action) tea.Cmd {
 		switch {
 		case m.agent.reasonsOpen:
 			m.agent.reasonPick = max(0, min(len(notReadyReasons)-1, m.agent.reasonPick+d))
+		case m.dev.open:
+			m.dev.move(d)
 		case m.cust.picking():
 			m.cust.move(d)
 		}
@@ -215,6 +219,8 @@ func (m *Model) do(a keymap.Action) tea.Cmd {
 		case m.agent.reasonsOpen:
 			m.agent.reasonsOpen = false
 			return m.setAgent(crmclient.StatusNotReady, notReadyReasons[m.agent.reasonPick])
+		case m.dev.open:
+			return m.switchDeviceCmd()
 		case m.cust.picking():
 			m.cust.choose()
 			var cmds []tea.Cmd
