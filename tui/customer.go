@@ -147,11 +147,7 @@ func (p *customerPane) view(st styles, width, height int, full bool, now time.Ti
 			head = append(head, p.staleLine(st))
 		}
 		for _, h := range p.hints {
-			t := h.Text
-			if lang == LangJA && h.TextJA != "" {
-				t = h.TextJA
-			}
-			head = append(head, st.banner.Render("★ "+t))
+			head = append(head, st.banner.Render("★ "+pick(lang, h.Text, h.TextJA)))
 		}
 		compact := height < 12
 		tel := T(lang, "cust.phone") + ": " + strings.Join(c.Phones, ", ")

@@ -84,3 +84,19 @@ func T(lang Lang, id string, args ...any) string {
 	}
 	return s
 }
+
+// pick returns the first non-empty of a text's Japanese form (when lang is
+// Japanese), its English form and then the fallbacks — the way CRM data
+// carries both languages (Label/LabelJA, Text/TextJA) — cleaned for display.
+func pick(lang Lang, en, ja string, fallbacks ...string) string {
+	cands := append([]string{en}, fallbacks...)
+	if lang == LangJA {
+		cands = append([]string{ja}, cands...)
+	}
+	for _, c := range cands {
+		if c != "" {
+			return cleanLine(c)
+		}
+	}
+	return ""
+}

@@ -154,13 +154,7 @@ func (p scriptPane) Missing() []string {
 }
 
 func (p scriptPane) itemLabel(it crmclient.ChecklistItem) string {
-	if p.lang == LangJA && it.LabelJA != "" {
-		return cleanLine(it.LabelJA)
-	}
-	if it.Label == "" {
-		return cleanLine(it.LabelJA)
-	}
-	return cleanLine(it.Label)
+	return pick(p.lang, it.Label, it.LabelJA, it.LabelJA)
 }
 
 // Path lists the titles of the nodes walked, the current one last — for the

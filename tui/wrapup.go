@@ -101,23 +101,11 @@ func (w wrapupForm) has(f crmclient.ResultFlag) bool {
 }
 
 func (w wrapupForm) fieldLabel(f crmclient.FormField) string {
-	if w.lang == LangJA && f.LabelJA != "" {
-		return cleanLine(f.LabelJA)
-	}
-	if f.Label == "" {
-		return cleanLine(f.Name)
-	}
-	return cleanLine(f.Label)
+	return pick(w.lang, f.Label, f.LabelJA, f.Name)
 }
 
 func (w wrapupForm) resultLabel(r crmclient.ResultCode) string {
-	if w.lang == LangJA && r.LabelJA != "" {
-		return cleanLine(r.LabelJA)
-	}
-	if r.Label == "" {
-		return cleanLine(r.Code)
-	}
-	return cleanLine(r.Label)
+	return pick(w.lang, r.Label, r.LabelJA, r.Code)
 }
 
 // build makes the huh form over w.v.
