@@ -10,7 +10,6 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
-	"strings"
 	"time"
 
 	"github.com/nyaruka/phonenumbers"
@@ -90,21 +89,14 @@ func startDemo(ctx context.Context, log *slog.Logger, interval time.Duration) (_
 }
 
 // nationalNumbers writes E.164 numbers as a Japanese caller ID shows them
-// ("0312345678"): the form the line sends, which the screen pop normalises.
+// ("03-1234-5678"; the line's DialAs drops the separators): the form the
+// screen pop normalises.
 func nationalNumbers(e164s []string) []string {
 	out := make([]string, 0, len(e164s))
 	for _, e := range e164s {
-		num, err := phonenumbers.Parse(e, "JP")
-		if err != nil {
-			continue
+		if num, err := phonenumbers.Parse(e, "JP"); err == nil {
+			out = append(out, phonenumbers.Format(num, phonenumbers.NATIONAL))
 		}
-		digits := strings.Map(func(r rune) rune {
-			if r >= '0' && r <= '9' {
-				return r
-			}
-			return -1
-		}, phonenumbers.Format(num, phonenumbers.NATIONAL))
-		out = append(out, digits)
 	}
 	return out
 }
@@ -199,7 +191,7 @@ func runDemo(cfgArgs, rest []string, stderr io.Writer) int {
 	}
 	cfg.Log.File = logPath
 	cfg.CRM.Password = config.Secret(demoPassword)
-	keys, err := desktopKeys(cfg)
+	keys, err := keyMap(cfg)
 	if err != nil {
 		fmt.Fprintf(stderr, "opdesk demo: %v\n", err)
 		return 2

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -119,8 +118,9 @@ type desktopSetup struct {
 // runTUI runs the agent desktop on the terminal until the operator quits,
 // then ends calls and flushes the outbox.
 func runTUI(cfg *config.Config, log *slog.Logger, setup desktopSetup, stderr io.Writer) int {
-	var warns bytes.Buffer
-	c, err := startCore(cfg, log, &warns)
+	// startCore logs its warnings; the desktop's terminal is the TUI's, so
+	// they are not printed.
+	c, err := startCore(cfg, log, io.Discard)
 	if err != nil {
 		fmt.Fprintf(stderr, "opdesk: %v\n", err)
 		return 1
@@ -138,11 +138,6 @@ func runTUI(cfg *config.Config, log *slog.Logger, setup desktopSetup, stderr io.
 		notices = append(notices, noSoundNotice(lang))
 	case c.device != "" && setup.sayDevice:
 		notices = append(notices, "🎧 "+c.device)
-	}
-	for _, line := range strings.Split(strings.TrimSpace(warns.String()), "\n") {
-		if line = strings.TrimSpace(strings.TrimPrefix(line, "opdesk: ")); line != "" && !strings.HasPrefix(line, "warning: no sound card") {
-			log.Info("notice", "text", line)
-		}
 	}
 	notices = append(notices, crmNotice)
 	var phone tui.Phone = c.phone
@@ -211,11 +206,11 @@ func runDesktop(cfgArgs, rest []string, stderr io.Writer) int {
 	}
 	log, logFile, err := openLog(cfg)
 	if err != nil {
-		fmt.Fprintf(stderr, "opdesk: cannot open the log file %s: %v\n", cfg.Log.File, err)
+		fmt.Fprintf(stderr, "opdesk: %v\n", err)
 		return 1
 	}
 	defer logFile.Close()
-	keys, err := desktopKeys(cfg)
+	keys, err := keyMap(cfg)
 	if err != nil {
 		fmt.Fprintf(stderr, "opdesk: configuration problem:\n%v\n", err)
 		return 2
@@ -226,6 +221,3 @@ func runDesktop(cfgArgs, rest []string, stderr io.Writer) int {
 	log.Info("starting desktop", "version", version, "config", cfg.Redacted().String())
 	return runTUI(cfg, log, desktopSetup{notice: strings.Join(cfg.Warnings, " · "), keys: keys}, stderr)
 }
-
-// desktopKeys is the key map with the config's [keys] overrides.
-func desktopKeys(cfg *config.Config) (*keymap.Map, error) { return keyMap(cfg) }

@@ -31,14 +31,15 @@ func loadConfig(cfgArgs []string, stderr io.Writer) (*config.Config, bool) {
 	return cfg, true
 }
 
-// openLog opens the log file (never the terminal: the TUI owns it).
+// openLog opens the log file (never the terminal: the TUI owns it). The
+// error is a sentence for stderr.
 func openLog(cfg *config.Config) (*slog.Logger, io.Closer, error) {
 	if err := os.MkdirAll(filepath.Dir(cfg.Log.File), 0o700); err != nil {
-		return nil, nil, err
+		return nil, nil, fmt.Errorf("cannot open the log file %s: %w", cfg.Log.File, err)
 	}
 	f, err := os.OpenFile(cfg.Log.File, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o600)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, fmt.Errorf("cannot open the log file %s: %w", cfg.Log.File, err)
 	}
 	h := slog.NewTextHandler(f, &slog.HandlerOptions{Level: cfg.Log.SlogLevel()})
 	return slog.New(h), f, nil
@@ -92,7 +93,7 @@ func runHeadless(cfgArgs, rest []string, stderr io.Writer) int {
 	}
 	log, logFile, err := openLog(cfg)
 	if err != nil {
-		fmt.Fprintf(stderr, "opdesk: cannot open the log file %s: %v\n", cfg.Log.File, err)
+		fmt.Fprintf(stderr, "opdesk: %v\n", err)
 		return 1
 	}
 	defer logFile.Close()
