@@ -197,7 +197,11 @@ func decodeAPIError(status int, r io.Reader) *APIError {
 	var eb ErrorBody
 	data, _ := io.ReadAll(io.LimitReader(r, 64<<10))
 	if json.Unmarshal(data, &eb) == nil && eb.Error.Code != "" {
-		return &APIError{Status: status, Code: eb.Error.Code, Message: eb.Error.Message}
+		e := &APIError{Status: status, Code: eb.Error.Code, Message: eb.Error.Message}
+		if eb.Error.RetryAt != nil {
+			e.RetryAt = *eb.Error.RetryAt
+		}
+		return e
 	}
 	return &APIError{Status: status, Code: fmt.Sprintf("http_%d", status), Message: http.StatusText(status)}
 }

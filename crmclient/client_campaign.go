@@ -42,9 +42,11 @@ func (c *Client) UpdateCampaign(ctx context.Context, in Campaign) (Campaign, err
 // NextLead leases the next lead to call in a campaign: the caller's due personal
 // callbacks first, then the team's, then fresh leads and due retries. While the
 // lease lasts (LeaseUntil) no colleague gets the lead; asking again before
-// settling it returns the same lead. When nothing is left the error has code
-// no_leads (and matches ErrNotFound); outside calling hours, code
-// outside_calling_hours.
+// settling it returns the same lead (unless it was closed meanwhile: its number
+// went on the DNC list, a colleague settled it). When nothing is left the error
+// has code no_leads (and matches ErrNotFound); outside calling hours, code
+// outside_calling_hours. With either, RetryAt(err) is when asking again can
+// succeed; a desktop waits until then rather than polling.
 func (c *Client) NextLead(ctx context.Context, campaignID string) (Lead, error) {
 	var out Lead
 	err := c.do(ctx, http.MethodPost, "/v1/campaigns/"+url.PathEscape(campaignID)+"/leads/next", nil, nil, &out)

@@ -3,6 +3,7 @@ package crmclient
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -147,5 +148,34 @@ func TestNewRejectsBadURL(t *testing.T) {
 		if _, err := New(u); err == nil {
 			t.Errorf("New(%q) accepted", u)
 		}
+	}
+}
+
+// TestRetryAt: retry_at is read from the error body when the CRM sends it, and
+// RetryAt finds it through wrapping; anything else has none.
+func TestRetryAt(t *testing.T) {
+	at := time.Date(2025, 6, 11, 0, 0, 0, 0, time.UTC)
+	for _, tt := range []struct {
+		name   string
+		status int
+		body   string
+		want   time.Time
+	}{
+		{"no_leads with a time", 404, `{"error":{"code":"no_leads","message":"…","retry_at":"2025-06-11T00:00:00Z"}}`, at},
+		{"no_leads without", 404, `{"error":{"code":"no_leads","message":"…"}}`, time.Time{}},
+		{"a proxy's page", 503, `<html>busy</html>`, time.Time{}},
+	} {
+		c, _ := fakeCRM(t, func(w http.ResponseWriter, r *http.Request) {
+			w.WriteHeader(tt.status)
+			io.WriteString(w, tt.body)
+		})
+		_, err := c.NextLead(context.Background(), "renewal")
+		got, ok := RetryAt(fmt.Errorf("wrapped: %w", err))
+		if ok != !tt.want.IsZero() || !got.Equal(tt.want) {
+			t.Errorf("%s: RetryAt = %v, %v; want %v", tt.name, got, ok, tt.want)
+		}
+	}
+	if _, ok := RetryAt(ErrUnavailable); ok {
+		t.Error("RetryAt of a network failure reports a time")
 	}
 }

@@ -17,7 +17,13 @@
 //
 // Errors: every failure to reach the CRM wraps ErrUnavailable; every answer from it
 // that is not 2xx is an *APIError that matches ErrUnauthorized, ErrForbidden,
-// ErrNotFound, ErrInvalidPhone or ErrUnavailable through errors.Is.
+// ErrNotFound, ErrInvalidPhone or ErrUnavailable through errors.Is, and RetryAt
+// says when an answer like "no lead now" may change.
+//
+// Shared rules: CallingWindow.OpenAt and NextOpen are the one reading of a
+// campaign's calling hours, used by the server to hand out leads and by the
+// desktop to show when calling may resume; DialString turns a stored E.164
+// number into what the PBX dials.
 //
 // ScreenPop fetches a caller's card and, with a CardCache, shows the last known one
 // while the CRM is down. OutboxSender delivers the items of the durable outbox for

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"time"
 )
 
 // Sentinel errors. The UI matches them with errors.Is to pick a sentence a person
@@ -26,6 +27,10 @@ var (
 	// ErrBadResponse means the CRM answered 2xx with a body that is not the documented
 	// JSON. It is a server bug, not an outage, so it does not match ErrUnavailable.
 	ErrBadResponse = errors.New("malformed CRM response")
+	// ErrInvalidWindow wraps every refusal of a calling window: times that are
+	// not HH:MM, a window that starts where it ends, a time zone that is not
+	// an IANA name. The message says which, in words an operator understands.
+	ErrInvalidWindow = errors.New("invalid calling window")
 )
 
 // Error codes carried in {"error":{"code": …}}. They are part of the contract (the
@@ -51,19 +56,25 @@ type ErrorBody struct {
 	Error ErrorDetail `json:"error"`
 }
 
-// ErrorDetail is the inside of ErrorBody.
+// ErrorDetail is the inside of ErrorBody. RetryAt, when present, is when asking
+// again can succeed: the next lead's due time with no_leads, the opening of the
+// calling window with outside_calling_hours. Absent means "not before something
+// changes" (a supervisor imports leads, a colleague releases one).
 type ErrorDetail struct {
-	Code    string `json:"code"`
-	Message string `json:"message"`
+	Code    string     `json:"code"`
+	Message string     `json:"message"`
+	RetryAt *time.Time `json:"retry_at,omitempty"`
 }
 
-// APIError is a non-2xx answer from the CRM. Status is the HTTP status; Code and
-// Message come from the body (or are made up from the status when a proxy answered
-// with something that is not our JSON).
+// APIError is a non-2xx answer from the CRM. Status is the HTTP status; Code,
+// Message and RetryAt (zero when absent) come from the body (or Code and Message
+// are made up from the status when a proxy answered with something that is not
+// our JSON).
 type APIError struct {
 	Status  int
 	Code    string
 	Message string
+	RetryAt time.Time
 }
 
 func (e *APIError) Error() string {
@@ -87,4 +98,15 @@ func (e *APIError) Is(target error) bool {
 			e.Status == http.StatusGatewayTimeout
 	}
 	return false
+}
+
+// RetryAt returns when the CRM said asking again can succeed (see
+// ErrorDetail.RetryAt); false when err is not an answer of the CRM or the
+// answer named no time. A desktop waits until then instead of polling.
+func RetryAt(err error) (time.Time, bool) {
+	var ae *APIError
+	if !errors.As(err, &ae) || ae.RetryAt.IsZero() {
+		return time.Time{}, false
+	}
+	return ae.RetryAt, true
 }

@@ -34,7 +34,8 @@ func loadDoc(t *testing.T) openapiDoc {
 // schemaTypes maps each documented object schema to the Go type that carries it;
 // each part of the contract lists its own (coreSchemaTypes here, the others beside
 // their types' tests).
-var schemaTypes = mergeSchemaTypes(coreSchemaTypes, contentSchemaTypes, campaignSchemaTypes, eventSchemaTypes)
+var schemaTypes = mergeSchemaTypes(coreSchemaTypes, contentSchemaTypes, campaignSchemaTypes, eventSchemaTypes,
+	counterSchemaTypes)
 
 func mergeSchemaTypes(parts ...map[string]reflect.Type) map[string]reflect.Type {
 	all := map[string]reflect.Type{}

@@ -24,6 +24,14 @@ type CustomerNote struct {
 	Author     string    `json:"author"` // display name, written into the line
 }
 
+// AttemptItem is the Body of an outbox item of kind attempt: a call to a
+// leased lead that reached nobody.
+type AttemptItem struct {
+	LeadID  string         `json:"lead_id"`
+	Outcome AttemptOutcome `json:"outcome"`
+	At      time.Time      `json:"at"`
+}
+
 // noteLine is how a note is written into the card: one line with its time and
 // author, so a reader sees who wrote what when.
 func (n CustomerNote) noteLine() string {
@@ -48,6 +56,11 @@ func (n CustomerNote) noteLine() string {
 //     holds it is left alone, and a retry after a lost reply adds it only once.
 //   - recording: Body is a RecordingItem (the WAV file's path, the Call-ID and
 //     the customer); the file is streamed to POST /v1/recordings (SendRecordingItem).
+//   - attempt: Body is an AttemptItem; POST /v1/leads/{id}/attempts with
+//     Idempotency-Key = the item's Key (RecordAttempt). The lease must still
+//     be the operator's: the CRM keeps it theirs until a colleague takes the
+//     lead, so a late attempt lands; one on a lead a colleague has since taken,
+//     or that went on the DNC list, is refused (lease_not_held) and parked.
 //
 // A refusal that will never succeed — a 4xx other than 401, 408 and 429, or a
 // body that does not decode — wraps outbox.ErrPermanent and parks the item. A
@@ -107,6 +120,16 @@ func (c *Client) OutboxSender() outbox.Sender {
 			return outboxErr(c.appendNote(ctx, n))
 		case outbox.KindRecording:
 			return c.SendRecordingItem(ctx, it)
+		case outbox.KindAttempt:
+			var a AttemptItem
+			if err := strictJSON(it.Body, &a); err != nil {
+				return fmt.Errorf("%w: attempt body: %v", outbox.ErrPermanent, err)
+			}
+			if a.LeadID == "" || !a.Outcome.Valid() {
+				return fmt.Errorf("%w: an attempt needs lead_id and a known outcome, not %q", outbox.ErrPermanent, a.Outcome)
+			}
+			_, err := c.RecordAttempt(ctx, it.Key, a.LeadID, AttemptRequest{Outcome: a.Outcome, At: a.At})
+			return outboxErr(err)
 		default:
 			return fmt.Errorf("%w: unknown outbox item kind %q", outbox.ErrPermanent, it.Kind)
 		}

@@ -71,3 +71,67 @@ func regionOf(num *phonenumbers.PhoneNumber, fallback string) string {
 	}
 	return fallback
 }
+
+// Dial string formats (see DialString).
+const (
+	DialNational = "national" // national form at home, the home country's international prefix abroad
+	DialE164     = "e164"     // "+81312345678", for PBXs and carriers that take E.164
+)
+
+// DialString is how the PBX is asked to call an E.164 number from homeRegion:
+// format "national" (default, ""): a number of homeRegion in national form
+// without separators ("0312345678"), any other number with homeRegion's
+// international prefix ("010" + country code + number from Japan, "011…"
+// from the US) — phonenumbers.FormatOutOfCountryCallingNumber, digits only;
+// format "e164": "+81312345678" as it is.
+//
+// In the North American Numbering Plan, where a call outside the local area is
+// "1" + area code + number, a number of the plan (the home country's own or
+// Canada's from the US) is dialled that way ("14155552671"), as libphonenumber
+// formats it. A home region without a single international prefix keeps the
+// "+" form.
+// Errors wrap ErrInvalidPhone for a number that is not valid E.164 or not a
+// valid number; an unknown format or home region is an error that names it.
+func DialString(e164, homeRegion, format string) (string, error) {
+	num, err := parseE164(e164)
+	if err != nil {
+		return "", err
+	}
+	switch format {
+	case DialE164:
+		return e164, nil
+	case "", DialNational:
+	default:
+		return "", fmt.Errorf("dial format %q is unknown; use %q or %q", format, DialNational, DialE164)
+	}
+	region := strings.ToUpper(strings.TrimSpace(homeRegion))
+	if !phonenumbers.GetSupportedRegions()[region] {
+		return "", fmt.Errorf("home region %q is not an ISO 3166 region code such as JP or US", homeRegion)
+	}
+	out := phonenumbers.FormatOutOfCountryCallingNumber(num, region)
+	digits := strings.Map(func(r rune) rune {
+		if r >= '0' && r <= '9' {
+			return r
+		}
+		return -1
+	}, out)
+	if strings.HasPrefix(out, "+") {
+		return "+" + digits, nil
+	}
+	return digits, nil
+}
+
+// parseE164 reads a number that must already be E.164 and valid: what the CRM
+// stores, so anything else is a bug or tampering, not a typo to be forgiven.
+func parseE164(e164 string) (*phonenumbers.PhoneNumber, error) {
+	if len(e164) < 3 || len(e164) > 16 || e164[0] != '+' || strings.IndexFunc(e164[1:], func(r rune) bool {
+		return r < '0' || r > '9'
+	}) >= 0 {
+		return nil, fmt.Errorf("%w: %q is not an E.164 number such as +81312345678", ErrInvalidPhone, e164)
+	}
+	num, err := phonenumbers.Parse(e164, "")
+	if err != nil || !phonenumbers.IsValidNumber(num) || phonenumbers.Format(num, phonenumbers.E164) != e164 {
+		return nil, fmt.Errorf("%w: %s is not a valid number", ErrInvalidPhone, e164)
+	}
+	return num, nil
+}

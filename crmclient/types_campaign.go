@@ -9,10 +9,11 @@ import (
 const (
 	// CodeNoLeads (404): the campaign has nothing to call now — every lead is
 	// done, leased to someone else, waiting for its retry time or on the DNC list.
+	// RetryAt tells when the next one falls due, if one ever will.
 	CodeNoLeads = "no_leads"
 	// CodeOutsideCallingHours (409): there are leads, but none may be called at
 	// this hour; the message names the window ("calling hours are 09:00–21:00
-	// Asia/Tokyo").
+	// Asia/Tokyo") and RetryAt tells when the first may be called.
 	CodeOutsideCallingHours = "outside_calling_hours"
 	// CodeLeaseNotHeld (409): the lead is not leased to the caller (never was,
 	// released, or taken by a colleague after the lease ran out).
@@ -42,7 +43,8 @@ type Campaign struct {
 
 // CallingWindow is when leads may be called, in local time of TimeZone (or of
 // the lead's own zone when it has one). Start is inclusive, End exclusive; a
-// window whose End is before its Start runs over midnight.
+// window whose End is before its Start runs over midnight; "24:00" may end a
+// window. OpenAt and NextOpen (window.go) read it.
 type CallingWindow struct {
 	Start    string `json:"start"`     // "09:00"
 	End      string `json:"end"`       // "21:00"

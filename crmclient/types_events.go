@@ -29,6 +29,10 @@ const (
 	// to listen to, whisper to or barge into an agent's call (an audit trail of
 	// who listened to whom).
 	EventMonitorGranted EventKind = "monitor_granted"
+	// EventCounters carries an AgentCounters: an operator's figures in a
+	// campaign changed (PUT /v1/me/counters). Each carries the whole row for
+	// its agent, campaign and day, so a wallboard replaces what it shows.
+	EventCounters EventKind = "counters"
 )
 
 // Event is one message of the event stream. ID grows with every stored event and is
@@ -73,6 +77,12 @@ func (e Event) Call() (CallEvent, error) {
 func (e Event) MonitorGranted() (MonitorGranted, error) {
 	var v MonitorGranted
 	return v, e.decode(EventMonitorGranted, &v)
+}
+
+// Counters decodes the data of an EventCounters.
+func (e Event) Counters() (AgentCounters, error) {
+	var v AgentCounters
+	return v, e.decode(EventCounters, &v)
 }
 
 func (e Event) decode(want EventKind, dst any) error {

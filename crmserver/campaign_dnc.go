@@ -74,7 +74,9 @@ func (s *Store) AddDNC(ctx context.Context, by string, in crmclient.DNCRequest) 
 
 // addDNC puts a number on the list in tx (or makes an entry refused_never_call)
 // and closes the open leads with that number in outbound campaigns, except lead
-// exceptLead (whose own wrap-up is being recorded).
+// exceptLead (whose own wrap-up is being recorded). Their leases are freed: an
+// agent holding one must not be handed the closed lead again by NextLead, and
+// an attempt on it that arrives later is refused (lease_not_held).
 func addDNC(ctx context.Context, tx *tx, e164 string, kind crmclient.DNCKind, reason, campaignID, by string,
 	now time.Time, exceptLead int64) error {
 	if _, err := tx.ExecContext(ctx, `INSERT INTO dnc (e164, kind, reason, campaign_id, added_by, added_at)
@@ -85,7 +87,7 @@ func addDNC(ctx context.Context, tx *tx, e164 string, kind crmclient.DNCKind, re
 		e164, kind, reason, campaignID, by, now.Unix()); err != nil {
 		return fmt.Errorf("dnc add: %w", err)
 	}
-	if _, err := tx.ExecContext(ctx, `UPDATE leads SET status = 'dnc', updated_at = ?
+	if _, err := tx.ExecContext(ctx, `UPDATE leads SET status = 'dnc', lease_agent = '', lease_until = 0, updated_at = ?
 		WHERE campaign_id IN (SELECT id FROM campaigns WHERE direction = 'outbound') AND phone = ?
 			AND status IN ('open', 'callback') AND id <> ?`,
 		now.Unix(), e164, exceptLead); err != nil {

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"time"
 
 	"github.com/opdesk/opdesk/crmclient"
 )
@@ -26,12 +27,15 @@ var (
 )
 
 // ruleError is a refusal with a message for people. It matches its sentinel
-// (and ErrInvalid when it is a validation failure, status 422).
+// (and ErrInvalid when it is a validation failure, status 422). The HTTP layer
+// answers it with its status and code (handler_json.go fail), and with
+// retry_at when retryAt is set.
 type ruleError struct {
-	kind   error
-	status int
-	code   string
-	msg    string
+	kind    error
+	status  int
+	code    string
+	msg     string
+	retryAt time.Time // when asking again can succeed; zero: not known
 }
 
 func (e *ruleError) Error() string { return e.msg }
@@ -41,7 +45,12 @@ func (e *ruleError) Is(target error) bool {
 }
 
 func refuse(kind error, format string, args ...any) error {
-	e := &ruleError{kind: kind, msg: fmt.Sprintf(format, args...)}
+	return refuseUntil(kind, time.Time{}, format, args...)
+}
+
+// refuseUntil is refuse with the time asking again can succeed (zero: unknown).
+func refuseUntil(kind error, retryAt time.Time, format string, args ...any) error {
+	e := &ruleError{kind: kind, msg: fmt.Sprintf(format, args...), retryAt: retryAt}
 	switch kind {
 	case ErrNoLeads:
 		e.status, e.code = http.StatusNotFound, crmclient.CodeNoLeads
@@ -66,14 +75,4 @@ func refuse(kind error, format string, args ...any) error {
 func unprocessable(format string, args ...any) error {
 	return &ruleError{status: http.StatusUnprocessableEntity, code: crmclient.CodeInvalidRequest,
 		msg: fmt.Sprintf(format, args...)}
-}
-
-// asHTTP turns a ruleError into the HTTP layer's httpError; anything else passes
-// through to the common mapping (handler_json.go fail).
-func asHTTP(err error) error {
-	var re *ruleError
-	if errors.As(err, &re) {
-		return &httpError{re.status, re.code, re.msg}
-	}
-	return err
 }

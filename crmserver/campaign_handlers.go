@@ -84,7 +84,7 @@ func (h *api) nextLead(w http.ResponseWriter, r *http.Request) error {
 	}
 	l, err := h.st.NextLead(r.Context(), id, p.user.Name)
 	if err != nil {
-		return asHTTP(err)
+		return err
 	}
 	writeJSON(w, http.StatusOK, l)
 	return nil
@@ -109,7 +109,7 @@ func (h *api) releaseLead(w http.ResponseWriter, r *http.Request) error {
 	}
 	l, err := h.st.ReleaseLead(r.Context(), r.PathValue("id"), principalFrom(r.Context()).user.Name, req.Reason)
 	if err != nil {
-		return asHTTP(err)
+		return err
 	}
 	writeJSON(w, http.StatusOK, l)
 	return nil
@@ -129,7 +129,7 @@ func (h *api) recordAttempt(w http.ResponseWriter, r *http.Request) error {
 	}
 	status, body, err := h.st.attemptRaw(r.Context(), principalFrom(r.Context()).user, key, r.PathValue("id"), req)
 	if err != nil {
-		return asHTTP(err)
+		return err
 	}
 	writeRaw(w, status, body)
 	return nil
@@ -160,7 +160,7 @@ func (h *api) dispose(w http.ResponseWriter, r *http.Request) error {
 	}
 	status, body, err := h.st.disposeRaw(r.Context(), p.user, key, in)
 	if err != nil {
-		return asHTTP(err)
+		return err
 	}
 	writeRaw(w, status, body)
 	return nil
@@ -228,7 +228,7 @@ func (h *api) removeDNC(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	if err := h.st.RemoveDNC(r.Context(), e164); err != nil {
-		return asHTTP(err)
+		return err
 	}
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(http.StatusNoContent)

@@ -118,26 +118,32 @@ var pickTiers = []pickTier{
 // NextLead leases the next lead of a campaign to agent for leaseTime: the
 // agent's own due callbacks first, then the team's, then open leads whose time
 // has come (fresh ones and due retries), oldest first. Numbers on the DNC list
-// (in outbound campaigns: see campaign_dnc.go), leads at their max attempts and leads outside the calling window (read in the
-// lead's own zone when it has one) are skipped. An agent who still holds a live
-// lease in the campaign gets that lead again, so a desktop that crashed between
-// asking and showing loses nothing and nobody can hoard leads by asking twice.
+// (in outbound campaigns: see campaign_dnc.go), leads at their max attempts and
+// leads outside the calling window (read in the lead's own zone when it has
+// one) are skipped. An agent who still holds a live lease on an open lead or
+// callback of the campaign gets that lead again, so a desktop that crashed
+// between asking and showing loses nothing and nobody can hoard leads by asking
+// twice. A held lead that was closed meanwhile (its number went on the DNC
+// list, a colleague's wrap-up settled it) is not handed back: the lease stays
+// on the row but binds nothing.
 //
 // ErrOutsideCallingHours when leads are waiting but none may be called now;
-// ErrNoLeads when nothing is left.
+// ErrNoLeads when nothing is left. Both carry the time asking again can
+// succeed, when there is one (see nextDue).
 func (s *Store) NextLead(ctx context.Context, campaignID, agent string) (crmclient.Lead, error) {
 	c, err := s.Campaign(ctx, campaignID)
 	if err != nil {
 		return crmclient.Lead{}, err
 	}
-	w, err := parseWindow(c.Window)
+	home, err := crmclient.LoadZone(c.Window.TimeZone)
 	if err != nil {
 		return crmclient.Lead{}, fmt.Errorf("campaign %s: %w", c.ID, err)
 	}
 	now := s.now()
 	var held int64
 	err = s.db.QueryRowContext(ctx, `SELECT id FROM leads WHERE lease_agent = ? AND lease_agent <> ''
-		AND campaign_id = ? AND lease_until > ? ORDER BY id LIMIT 1`, agent, c.ID, now.Unix()).Scan(&held)
+		AND campaign_id = ? AND lease_until > ? AND status IN ('open', 'callback') ORDER BY id LIMIT 1`,
+		agent, c.ID, now.Unix()).Scan(&held)
 	if err == nil {
 		return s.Lead(ctx, strconv.FormatInt(held, 10))
 	}
@@ -145,7 +151,7 @@ func (s *Store) NextLead(ctx context.Context, campaignID, agent string) (crmclie
 		return crmclient.Lead{}, fmt.Errorf("next lead: %w", err)
 	}
 
-	open, closed, err := s.zonesByWindow(ctx, c.ID, w, now)
+	open, closed, err := s.zonesByWindow(ctx, c, now)
 	if err != nil {
 		return crmclient.Lead{}, err
 	}
@@ -164,24 +170,39 @@ func (s *Store) NextLead(ctx context.Context, campaignID, agent string) (crmclie
 				return crmclient.Lead{}, err
 			}
 			if len(ids) > 0 {
-				return crmclient.Lead{}, refuse(ErrOutsideCallingHours, "calling hours are %s (it is %s there now); no lead of campaign %s may be called before then",
-					c.Window, now.In(w.loc).Format("15:04"), c.ID)
+				due, _, err := s.nextDue(ctx, c, agent, now)
+				if err != nil {
+					return crmclient.Lead{}, err
+				}
+				return crmclient.Lead{}, refuseUntil(ErrOutsideCallingHours, due, "calling hours are %s (it is %s there now); no lead of campaign %s may be called before then",
+					c.Window, now.In(home).Format("15:04"), c.ID)
 			}
 		}
 	}
-	return crmclient.Lead{}, refuse(ErrNoLeads, "campaign %s has no lead to call now", c.ID)
+	due, ok, err := s.nextDue(ctx, c, agent, now)
+	switch {
+	case err != nil:
+		return crmclient.Lead{}, err
+	case !ok:
+		return crmclient.Lead{}, refuse(ErrNoLeads, "campaign %s has no lead to call now", c.ID)
+	}
+	return crmclient.Lead{}, refuseUntil(ErrNoLeads, due, "campaign %s has no lead to call now; the next is due at %s %s",
+		c.ID, clockAt(due, now, home), c.Window.TimeZone)
 }
 
 // zonesByWindow splits the campaign's time zones (its own, written ”, and the
 // zones some leads carry) into those where the window is open now and those
-// where it is closed.
-func (s *Store) zonesByWindow(ctx context.Context, campaignID string, w window, now time.Time) (open, closed []any, err error) {
-	if w.openAt(now, nil) {
+// where it is closed. A zone the tz database no longer knows is in neither: its
+// leads are never called (they were validated on the way in).
+func (s *Store) zonesByWindow(ctx context.Context, c crmclient.Campaign, now time.Time) (open, closed []any, err error) {
+	if ok, err := c.Window.OpenAt(now, ""); err != nil {
+		return nil, nil, fmt.Errorf("campaign %s: %w", c.ID, err)
+	} else if ok {
 		open = append(open, "")
 	} else {
 		closed = append(closed, "")
 	}
-	rows, err := s.db.QueryContext(ctx, `SELECT DISTINCT time_zone FROM leads WHERE campaign_id = ? AND time_zone <> ''`, campaignID)
+	rows, err := s.db.QueryContext(ctx, `SELECT DISTINCT time_zone FROM leads WHERE campaign_id = ? AND time_zone <> ''`, c.ID)
 	if err != nil {
 		return nil, nil, fmt.Errorf("lead zones: %w", err)
 	}
@@ -191,11 +212,11 @@ func (s *Store) zonesByWindow(ctx context.Context, campaignID string, w window, 
 		if err := rows.Scan(&name); err != nil {
 			return nil, nil, fmt.Errorf("lead zones: %w", err)
 		}
-		loc, err := zone(name)
+		ok, err := c.Window.OpenAt(now, name)
 		if err != nil {
-			continue // validated on the way in; a zone the tz database dropped is never open
+			continue
 		}
-		if w.openAt(now, loc) {
+		if ok {
 			open = append(open, name)
 		} else {
 			closed = append(closed, name)

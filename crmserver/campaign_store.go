@@ -10,9 +10,6 @@ import (
 	"regexp"
 	"slices"
 	"strings"
-	"sync"
-	"time"
-	_ "time/tzdata" // calling windows need zone data on machines without /usr/share/zoneinfo (Windows desktops running the demo)
 	"unicode/utf8"
 
 	"github.com/opdesk/opdesk/crmclient"
@@ -158,8 +155,8 @@ func validateCampaign(c *crmclient.Campaign) error {
 	if c.Window.TimeZone == "" {
 		c.Window.TimeZone = defaultWindow.TimeZone
 	}
-	if _, err := parseWindow(c.Window); err != nil {
-		return err
+	if err := c.Window.Validate(); err != nil {
+		return invalidf("%v", err) // the window's own words: "calling window …", "time zone …"
 	}
 	if c.Retry.MaxAttempts == 0 {
 		c.Retry.MaxAttempts = defaultRetry.MaxAttempts
@@ -246,79 +243,3 @@ func validateSchema(s *crmclient.DispositionSchema) error {
 
 // cleanText reports whether s is valid UTF-8 without NUL (which PostgreSQL cannot store).
 func cleanText(s string) bool { return utf8.ValidString(s) && strings.IndexByte(s, 0) < 0 }
-
-// window is a parsed calling window: minutes after local midnight.
-type window struct {
-	start, end int
-	loc        *time.Location
-	spec       crmclient.CallingWindow
-}
-
-func parseWindow(w crmclient.CallingWindow) (window, error) {
-	start, ok1 := parseClock(w.Start)
-	end, ok2 := parseClock(w.End)
-	if !ok1 || !ok2 || start == end {
-		return window{}, invalidf("calling window %q–%q must be two different times HH:MM", w.Start, w.End)
-	}
-	loc, err := zone(w.TimeZone)
-	if err != nil {
-		return window{}, err
-	}
-	return window{start: start, end: end, loc: loc, spec: w}, nil
-}
-
-// parseClock reads "HH:MM" (00:00–23:59; "24:00" as the end of the day).
-func parseClock(s string) (int, bool) {
-	if len(s) != 5 || s[2] != ':' {
-		return 0, false
-	}
-	var h, m int
-	for _, c := range s[:2] {
-		if c < '0' || c > '9' {
-			return 0, false
-		}
-		h = h*10 + int(c-'0')
-	}
-	for _, c := range s[3:] {
-		if c < '0' || c > '9' {
-			return 0, false
-		}
-		m = m*10 + int(c-'0')
-	}
-	if m > 59 || h > 24 || h == 24 && m != 0 {
-		return 0, false
-	}
-	return h*60 + m, true
-}
-
-// openAt reports whether t falls in the window, read in loc (the lead's zone, or
-// the window's own when loc is nil).
-func (w window) openAt(t time.Time, loc *time.Location) bool {
-	if loc == nil {
-		loc = w.loc
-	}
-	lt := t.In(loc)
-	m := lt.Hour()*60 + lt.Minute()
-	if w.start < w.end {
-		return m >= w.start && m < w.end
-	}
-	return m >= w.start || m < w.end // over midnight
-}
-
-var zones sync.Map // name → *time.Location; LoadLocation reads a file each time
-
-// zone loads an IANA time zone, with a message for people when it is unknown.
-func zone(name string) (*time.Location, error) {
-	if l, ok := zones.Load(name); ok {
-		return l.(*time.Location), nil
-	}
-	if name == "" || name == "Local" || len(name) > 64 {
-		return nil, invalidf("time zone %q is not an IANA zone name such as Asia/Tokyo", name)
-	}
-	l, err := time.LoadLocation(name)
-	if err != nil {
-		return nil, invalidf("time zone %q is not an IANA zone name such as Asia/Tokyo", name)
-	}
-	zones.Store(name, l)
-	return l, nil
-}

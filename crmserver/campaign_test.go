@@ -310,7 +310,7 @@ func TestCallingWindow(t *testing.T) {
 }
 
 func tokyoZone(t *testing.T) *time.Location {
-	l, err := zone("Asia/Tokyo")
+	l, err := crmclient.LoadZone("Asia/Tokyo")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -33,7 +33,7 @@ type route struct {
 
 // routes is every operation; each area of the contract declares its own table
 // beside its handlers.
-var routes = slices.Concat(coreRoutes, contentRoutes, campaignRoutes, eventRoutes)
+var routes = slices.Concat(coreRoutes, contentRoutes, campaignRoutes, eventRoutes, counterRoutes)
 
 var coreRoutes = []route{
 	{"GET /openapi.json", public, (*api).openapi},

@@ -28,6 +28,7 @@ func (e *httpError) Error() string { return e.message }
 // message of a 500 is generic: details (SQL, paths) go to the log, not to clients.
 func (h *api) fail(w http.ResponseWriter, r *http.Request, err error) {
 	var he *httpError
+	var re *ruleError
 	var inv *invalidError
 	switch {
 	case errors.As(err, &he):
@@ -35,6 +36,12 @@ func (h *api) fail(w http.ResponseWriter, r *http.Request, err error) {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="opdesk"`)
 		}
 		writeError(w, he.status, he.code, he.message)
+	case errors.As(err, &re):
+		d := crmclient.ErrorDetail{Code: re.code, Message: re.msg}
+		if !re.retryAt.IsZero() {
+			d.RetryAt = &re.retryAt
+		}
+		writeJSON(w, re.status, crmclient.ErrorBody{Error: d})
 	case errors.Is(err, crmclient.ErrInvalidPhone):
 		writeError(w, http.StatusBadRequest, crmclient.CodeInvalidPhone, err.Error())
 	case errors.As(err, &inv):

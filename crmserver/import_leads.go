@@ -379,7 +379,7 @@ func leadJob(r LeadRow) (leadJobData, error) {
 			return j, fmt.Errorf("column %s must be at most %d characters of text", k, maxLeadFieldValue)
 		case k == "time_zone":
 			if v = strings.TrimSpace(v); v != "" {
-				if _, err := zone(v); err != nil {
+				if _, err := crmclient.LoadZone(v); err != nil {
 					return j, err
 				}
 				j.tz = v

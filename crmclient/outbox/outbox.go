@@ -21,6 +21,7 @@ const (
 	KindCallLog     = "call_log"
 	KindNote        = "note"
 	KindRecording   = "recording"
+	KindAttempt     = "attempt"
 )
 
 // Item is one queued piece of operator work.
@@ -29,7 +30,7 @@ type Item struct {
 	// Key is the idempotency key the server dedupes on. Put makes a random
 	// UUID (version 4); it stays the same on every attempt and restart.
 	Key  string
-	Kind string // KindDisposition, KindCallLog, KindNote, KindRecording
+	Kind string // KindDisposition, KindCallLog, KindNote, KindRecording, KindAttempt
 	// Body is JSON; for a recording it names the file to upload (see
 	// crmclient.RecordingItem), which must stay where it is until the item is sent.
 	Body      []byte
