@@ -7,6 +7,7 @@ import (
 	"sort"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/emiago/sipgo"
@@ -35,6 +36,9 @@ type call struct {
 	rejectCh chan int      // inbound: the operator rejected with a code
 	answered chan struct{} // closed when the call is answered
 	done     chan struct{} // closed when the call has ended
+
+	ringTimeout time.Duration // outbound: set before the INVITE goes out
+	rang        atomic.Bool   // outbound: a 180 or 183 came (see onWire)
 
 	mu           sync.Mutex
 	state        CallState
@@ -286,6 +290,7 @@ func (c *call) end(cause string, code int, text string) {
 		c.p.mu.Unlock()
 		ev := c.event(EvEnded, text)
 		ev.Cause, ev.Code = cause, code
+		ev.Rang = c.dir == Outbound && c.rang.Load()
 		c.p.log.Info("call ended", "call", c.id, "cause", cause, "code", code)
 		c.p.publish(ev)
 		close(c.done)

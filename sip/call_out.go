@@ -1,20 +1,21 @@
 package sip
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"strings"
-	"time"
 
 	"github.com/emiago/sipgo"
 	gsip "github.com/emiago/sipgo/sip"
 )
 
 // Dial starts an outbound call to target (a number, a user name or a SIP
-// URI) and returns its id at once; progress comes as events.
+// URI) and returns its id at once; progress comes as events. It is DialWith
+// with no options.
 func (p *Phone) Dial(ctx context.Context, target string) (string, error) {
-	return p.dial(ctx, target, nil)
+	return p.DialWith(ctx, target, DialOptions{})
 }
 
 var (
@@ -31,16 +32,17 @@ func (p *Phone) DialAs(ctx context.Context, target, user string) (string, error)
 	if u == "" {
 		return "", fmt.Errorf("%w: caller %q is not a number or user name", ErrBadTarget, user)
 	}
-	return p.dialAs(ctx, target, u, nil)
+	return p.dialOut(ctx, target, outSpec{fromUser: u})
 }
 
 // dial places a call; extra headers (Replaces, Referred-By) go on the INVITE.
 func (p *Phone) dial(ctx context.Context, target string, extra []gsip.Header) (string, error) {
-	return p.dialAs(ctx, target, "", extra)
+	return p.dialOut(ctx, target, outSpec{extra: extra})
 }
 
-// dialAs is dial with the From user replaced when fromUser is not empty.
-func (p *Phone) dialAs(_ context.Context, target, fromUser string, extra []gsip.Header) (string, error) {
+// dialOut places a call shaped by spec and returns its id once the INVITE
+// is on its way.
+func (p *Phone) dialOut(_ context.Context, target string, spec outSpec) (string, error) {
 	if p.closing() {
 		return "", ErrClosed
 	}
@@ -52,37 +54,14 @@ func (p *Phone) dialAs(_ context.Context, target, fromUser string, extra []gsip.
 	if err != nil {
 		return "", err
 	}
+	c.ringTimeout = cmp.Or(spec.ringTimeout, p.cfg.RingTimeout)
 	offer, err := c.sess.Offer(c.local())
 	if err != nil {
 		c.end(CauseError, 0, "could not build the SDP offer: "+err.Error())
 		return "", err
 	}
-	req := gsip.NewRequest(gsip.INVITE, p.requestTarget(uri))
-	req.SetBody(offer)
-	req.AppendHeader(gsip.NewHeader("Content-Type", "application/sdp"))
-	from := &gsip.FromHeader{DisplayName: p.cfg.DisplayName, Address: p.aor, Params: gsip.NewParams()}
-	if fromUser != "" {
-		from.DisplayName, from.Address.User = "", fromUser
-	}
-	from.Params.Add("tag", gsip.GenerateTagN(16))
-	req.AppendHeader(from)
-	req.AppendHeader(&gsip.ToHeader{Address: gsip.Uri{Scheme: uri.Scheme, User: uri.User, Host: uri.Host, Port: uri.Port}})
-	cid := gsip.CallIDHeader(gsip.GenerateTagN(24) + "@" + p.host)
-	req.AppendHeader(&cid)
-	req.AppendHeader(gsip.NewHeader("Allow", allowMethods))
-	req.AppendHeader(gsip.NewHeader("Supported", "replaces"))
-	for _, h := range extra {
-		req.AppendHeader(h)
-	}
-	if p.registrar != nil {
-		// The registrar is our outbound proxy: a pre-loaded route (RFC 3261
-		// §8.1.2), which a CANCEL copies, so it takes the INVITE's path.
-		req.AppendHeader(&gsip.RouteHeader{Address: p.outboundRoute()})
-	}
-	if p.transport == "tcp" {
-		req.SetTransport("TCP")
-	}
-	c.bindCallID(string(cid))
+	req := p.newInvite(uri, offer, spec)
+	c.bindCallID(req.CallID().Value())
 
 	dialCtx, cancel := context.WithCancelCause(p.ctx)
 	c.mu.Lock()
@@ -98,6 +77,39 @@ func (p *Phone) dialAs(_ context.Context, target, fromUser string, extra []gsip.
 	return c.id, nil
 }
 
+// newInvite builds the initial INVITE to uri carrying the SDP offer.
+func (p *Phone) newInvite(uri gsip.Uri, offer []byte, spec outSpec) *gsip.Request {
+	req := gsip.NewRequest(gsip.INVITE, p.requestTarget(uri))
+	req.SetBody(offer)
+	req.AppendHeader(gsip.NewHeader("Content-Type", "application/sdp"))
+	from := &gsip.FromHeader{DisplayName: p.cfg.DisplayName, Address: p.aor, Params: gsip.NewParams()}
+	if spec.fromUser != "" {
+		from.DisplayName, from.Address.User = "", spec.fromUser
+	}
+	from.Params.Add("tag", gsip.GenerateTagN(16))
+	req.AppendHeader(from)
+	req.AppendHeader(&gsip.ToHeader{Address: gsip.Uri{Scheme: uri.Scheme, User: uri.User, Host: uri.Host, Port: uri.Port}})
+	cid := gsip.CallIDHeader(gsip.GenerateTagN(24) + "@" + p.host)
+	req.AppendHeader(&cid)
+	req.AppendHeader(gsip.NewHeader("Allow", allowMethods))
+	req.AppendHeader(gsip.NewHeader("Supported", "replaces"))
+	if spec.pai != "" {
+		req.AppendHeader(gsip.NewHeader("P-Asserted-Identity", spec.pai))
+	}
+	for _, h := range spec.extra {
+		req.AppendHeader(h)
+	}
+	if p.registrar != nil {
+		// The registrar is our outbound proxy: a pre-loaded route (RFC 3261
+		// §8.1.2), which a CANCEL copies, so it takes the INVITE's path.
+		req.AppendHeader(&gsip.RouteHeader{Address: p.outboundRoute()})
+	}
+	if p.transport == "tcp" {
+		req.SetTransport("TCP")
+	}
+	return req
+}
+
 // outboundRoute is the registrar as a loose route.
 func (p *Phone) outboundRoute() gsip.Uri {
 	u := gsip.Uri{Scheme: "sip", Host: p.registrar.Host, Port: p.registrar.Port, UriParams: gsip.NewParams()}
@@ -111,7 +123,7 @@ func (p *Phone) outboundRoute() gsip.Uri {
 // runOutbound sends the INVITE and follows it to an answer or an end.
 func (c *call) runOutbound(ctx context.Context, req *gsip.Request) {
 	p := c.p
-	ringCtx, stop := context.WithTimeoutCause(ctx, p.cfg.RingTimeout, errRingTimeout)
+	ringCtx, stop := context.WithTimeoutCause(ctx, c.ringTimeout, errRingTimeout)
 	defer stop()
 	sess, err := p.dua.WriteInvite(context.Background(), req)
 	if err != nil {
@@ -164,6 +176,9 @@ func (c *call) onProvisional(r *gsip.Response) error {
 	if !r.IsProvisional() || r.StatusCode == 100 {
 		return nil
 	}
+	if alerting(r.StatusCode) {
+		c.rang.Store(true) // onWire has usually said so already
+	}
 	if body := r.Body(); len(body) > 0 && r.StatusCode == 183 || len(body) > 0 && r.StatusCode == 180 {
 		m, err := c.sess.ParseAnswer(body)
 		if err == nil && c.getState() < StateActive {
@@ -195,7 +210,7 @@ func (c *call) failOutbound(ctx context.Context, err error) {
 	case errors.Is(cause, errLocalCancel):
 		c.end(CauseCancelled, 487, "you cancelled the call before it was answered")
 	case errors.Is(cause, errRingTimeout):
-		c.end(CauseNoAnswer, 0, fmt.Sprintf("no answer after %s", c.p.cfg.RingTimeout.Round(time.Second)))
+		c.end(CauseNoAnswer, 0, "no answer after "+roundDuration(c.ringTimeout).String())
 	case errors.Is(cause, errCallEnded):
 		// ended elsewhere (shutdown, replaced)
 	case ctx.Err() != nil:

@@ -10,7 +10,10 @@
 // Hazards worth knowing:
 //   - sipgo delivers responses on separate goroutines, so a 180 can be seen
 //     after the 200 that followed it; call state only moves forward
-//     (see callState.after) and late provisional responses are ignored.
+//     (see callState.after) and late provisional responses are ignored. A
+//     180 handled after a final error response is dropped by sipgo
+//     altogether, so whether an outbound call rang is read off the wire
+//     (onWire) into Event.Rang.
 //   - A sipgo request handler owns its server transaction: when it returns the
 //     transaction is terminated, so the INVITE handler blocks until the call
 //     is answered, rejected or cancelled.

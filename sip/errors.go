@@ -10,6 +10,7 @@ var (
 	ErrAmbiguous    = errors.New("several calls could be meant; give the call id")
 	ErrBadState     = errors.New("the call is not in a state that allows this")
 	ErrBadTarget    = errors.New("cannot make a SIP address of the target")
+	ErrBadCallerID  = errors.New("cannot present that caller ID")
 	ErrNoRegistrar  = errors.New("no registrar configured; dial a full SIP URI (sip:user@host:port)")
 	ErrCallFailed   = errors.New("call failed")
 	ErrTransfer     = errors.New("transfer failed")

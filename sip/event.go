@@ -54,6 +54,16 @@ type Event struct {
 	Text string `json:"text,omitempty"`
 	// Target is the transfer target or a related call id.
 	Target string `json:"target,omitempty"`
+	// Rang, on the ended event of an outbound call, says the far end was
+	// alerted: a 180 Ringing or 183 Session Progress came before the final
+	// response. With cause no_answer, busy, unavailable or cancelled it
+	// tells "rang and nobody answered" from "never rang" (an unreachable
+	// phone, a number that rejects at once). Use it rather than looking for
+	// EvRinging or EvEarlyMedia before EvEnded: a slow subscriber loses
+	// events, and sipgo may deliver a 180 after the final response that
+	// followed it and then drop it, so no EvRinging is published; Rang is
+	// taken from the wire and holds either way.
+	Rang bool `json:"rang,omitempty"`
 }
 
 // hub fans events out to subscribers without ever blocking the sender.

@@ -233,6 +233,9 @@ func (p *Phone) listen() error {
 	if err != nil {
 		return err
 	}
+	// Before any socket is served: the handler list is not safe to change
+	// while messages arrive.
+	p.ua.TransportLayer().OnMessage(p.onWire)
 	p.srv, err = sipgo.NewServer(p.ua, sipgo.WithServerLogger(p.log.With("sipgo", "server")))
 	if err != nil {
 		return err

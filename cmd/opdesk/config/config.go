@@ -17,6 +17,8 @@ type Config struct {
 	Log   Log   `toml:"log"`
 	CRM   CRM   `toml:"crm"`
 	UI    UI    `toml:"ui"`
+	// Outbound is how campaign leads are dialed.
+	Outbound Outbound `toml:"outbound"`
 	// Keys are the [keys] section's rebindings, in the order they apply
 	// (the file's, then the environment's, then the flags'; a later one
 	// for the same action wins). The section's names are the desktop's
@@ -105,6 +107,16 @@ type UI struct {
 	AutoReadyS int `toml:"auto_ready_s"`
 }
 
+// Outbound is the [outbound] section: how campaign leads are dialed.
+type Outbound struct {
+	Mode           string `toml:"mode"`             // "progressive" (default) or "preview"
+	CountdownS     int    `toml:"countdown_s"`      // progressive: seconds shown before the next lead is dialed (default 5, 0–120)
+	RingTimeoutS   int    `toml:"ring_timeout_s"`   // a lead's call rings this long before it counts as no answer (default 30, 5–300)
+	CallerIDHeader string `toml:"caller_id_header"` // pai (default), from, both
+	DialFormat     string `toml:"dial_format"`      // national (default): 0312345678, and 010… for abroad; e164: +81312345678
+	PollS          int    `toml:"poll_s"`           // when no lead is due, ask again after this many seconds at most (default 30, 1–600)
+}
+
 // KeyOverride is one line of the [keys] section: `answer = ["f2", "a"]`
 // (every context the action works in), `[keys.call]` then `hangup = "f4"`
 // (that context only), OPDESK_KEYS_ANSWER=f2,a or --keys.answer=f2,a.
@@ -157,6 +169,13 @@ const (
 	DefaultLogLevel   = "info"
 	DefaultRegion     = "JP"
 	DefaultPopTimeout = 800
+
+	DefaultOutboundMode   = "progressive"
+	DefaultCountdown      = 5
+	DefaultRingTimeout    = 30
+	DefaultCallerIDHeader = "pai"
+	DefaultDialFormat     = "national"
+	DefaultPoll           = 30
 )
 
 // defaults returns the configuration before any file, variable or flag.
@@ -173,6 +192,8 @@ func defaults() Config {
 		Media: Media{RTPPortMin: DefaultRTPPortMin, RTPPortMax: DefaultRTPPortMax},
 		Log:   Log{Level: DefaultLogLevel},
 		CRM:   CRM{Region: DefaultRegion, PopTimeoutMs: DefaultPopTimeout},
+		Outbound: Outbound{Mode: DefaultOutboundMode, CountdownS: DefaultCountdown, RingTimeoutS: DefaultRingTimeout,
+			CallerIDHeader: DefaultCallerIDHeader, DialFormat: DefaultDialFormat, PollS: DefaultPoll},
 	}
 }
 

@@ -37,6 +37,8 @@ func TestDefaults(t *testing.T) {
 				Ctl:   Ctl{Socket: tt.socket},
 				Log:   Log{File: tt.logFile, Level: "info"},
 				CRM:   CRM{Region: "JP", PopTimeoutMs: 800},
+				Outbound: Outbound{Mode: "progressive", CountdownS: 5, RingTimeoutS: 30, CallerIDHeader: "pai",
+					DialFormat: "national", PollS: 30},
 			}
 			if !reflect.DeepEqual(*cfg, want) {
 				t.Errorf("got  %#v\nwant %#v", cfg.Redacted(), want)
@@ -139,6 +141,32 @@ func TestPrecedence(t *testing.T) {
 					cfg.SIP.Expires, cfg.SIP.Transport, cfg.Media.RTPPortMin, tt.expires, tt.transport, tt.portMin)
 			}
 		})
+	}
+}
+
+// TestOutbound: every [outbound] key from the file, the environment and a
+// flag, each overriding the one before; words are lower-cased.
+func TestOutbound(t *testing.T) {
+	path := writeConfig(t, "[outbound]\nmode = \"Preview\"\ncountdown_s = 0\nring_timeout_s = 45\n"+
+		"caller_id_header = \"FROM\"\ndial_format = \"E164\"\npoll_s = 600\n")
+	cfg, err := Load(LoadOptions{Path: path, Environ: []string{"HOME=/home/ann"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := Outbound{Mode: "preview", CountdownS: 0, RingTimeoutS: 45, CallerIDHeader: "from", DialFormat: "e164", PollS: 600}
+	if cfg.Outbound != want {
+		t.Errorf("from the file: %+v, want %+v", cfg.Outbound, want)
+	}
+	cfg, err = Load(LoadOptions{Path: path,
+		Environ: []string{"HOME=/home/ann", "OPDESK_OUTBOUND_MODE=progressive", "OPDESK_OUTBOUND_COUNTDOWN_S=10",
+			"OPDESK_OUTBOUND_RING_TIMEOUT_S=20", "OPDESK_OUTBOUND_CALLER_ID_HEADER=both", "OPDESK_OUTBOUND_POLL_S=5"},
+		Args: []string{"--outbound.ring_timeout_s=300", "--outbound.dial_format", "national", "--outbound.caller_id_header=pai"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want = Outbound{Mode: "progressive", CountdownS: 10, RingTimeoutS: 300, CallerIDHeader: "pai", DialFormat: "national", PollS: 5}
+	if cfg.Outbound != want {
+		t.Errorf("with environment and flags: %+v, want %+v", cfg.Outbound, want)
 	}
 }
 

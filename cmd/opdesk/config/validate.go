@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/netip"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode"
@@ -106,6 +107,7 @@ func (l *loader) validate() {
 		l.invalid("log.file", "must not be empty")
 	}
 	l.validateDesk()
+	l.validateOutbound()
 
 	switch lvl := strings.ToLower(c.Log.Level); lvl {
 	case "debug", "info", "warn", "error":
@@ -204,5 +206,39 @@ func (l *loader) validateDesk() {
 	}
 	if s := c.UI.AutoReadyS; s < 0 || s > 3600 {
 		l.invalid("ui.auto_ready_s", fmt.Sprintf("must be from 0 (off) to 3600 seconds, got %d", s))
+	}
+}
+
+// validateOutbound checks the [outbound] section and lower-cases its words.
+func (l *loader) validateOutbound() {
+	o := &l.cfg.Outbound
+	for _, k := range []struct {
+		key   string
+		v     *string
+		words []string
+	}{
+		{"outbound.mode", &o.Mode, []string{"progressive", "preview"}},
+		{"outbound.caller_id_header", &o.CallerIDHeader, []string{"pai", "from", "both"}},
+		{"outbound.dial_format", &o.DialFormat, []string{"national", "e164"}},
+	} {
+		if w := strings.ToLower(strings.TrimSpace(*k.v)); slices.Contains(k.words, w) {
+			*k.v = w
+			continue
+		}
+		l.invalid(k.key, fmt.Sprintf("must be %s or %s, got %q",
+			strings.Join(k.words[:len(k.words)-1], ", "), k.words[len(k.words)-1], *k.v))
+	}
+	for _, k := range []struct {
+		key    string
+		v      int
+		lo, hi int
+	}{
+		{"outbound.countdown_s", o.CountdownS, 0, 120},
+		{"outbound.ring_timeout_s", o.RingTimeoutS, 5, 300},
+		{"outbound.poll_s", o.PollS, 1, 600},
+	} {
+		if k.v < k.lo || k.v > k.hi {
+			l.invalid(k.key, fmt.Sprintf("must be from %d to %d seconds, got %d", k.lo, k.hi, k.v))
+		}
 	}
 }
