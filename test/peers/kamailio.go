@@ -6,6 +6,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -22,6 +23,71 @@ type KamailioOptions struct {
 	// MaxExpires caps the registration expiry Kamailio grants (default
 	// 3600), so tests can see a refresh within seconds.
 	MaxExpires int
+	// Routes send numbers elsewhere, as a PBX sends them to a carrier
+	// gateway: see [Route].
+	Routes []Route
+}
+
+// Route relays out-of-dialog requests for this proxy's domain (an initial
+// INVITE, OPTIONS, MESSAGE...) whose Request-URI user starts with Prefix to
+// Target, before the location lookup; INVITEs are record-routed, so the
+// dialog's ACK, re-INVITEs and BYEs pass the proxy too. The Request-URI is
+// kept (sip:0312345678@127.0.0.1:PORT), as a gateway expects. The longest
+// matching prefix wins. A routed request is logged as a ROUTED line (see
+// [Kamailio.Routed]).
+type Route struct {
+	// Prefix is digits, optionally after a leading '+': "0", "03", "+81".
+	Prefix string
+	// Target is "host:port", e.g. a sipp UAS's [Sipp.Addr].
+	Target string
+}
+
+// check reports what is wrong with r, or nil.
+func (r Route) check() error {
+	digits := strings.TrimPrefix(r.Prefix, "+")
+	if digits == "" || strings.Trim(digits, "0123456789") != "" {
+		return fmt.Errorf("route prefix %q: want digits, optionally after a leading +", r.Prefix)
+	}
+	host, port, err := net.SplitHostPort(r.Target)
+	if err != nil || !hostChars(host) {
+		return fmt.Errorf("route target %q: want host:port", r.Target)
+	}
+	if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 {
+		return fmt.Errorf("route target %q: port %q is not 1–65535", r.Target, port)
+	}
+	return nil
+}
+
+// hostChars reports whether host is a non-empty name or IP address: letters,
+// digits, '.', '-' and ':' (IPv6) only, nothing that could end a config
+// string.
+func hostChars(host string) bool {
+	for _, r := range host {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '.' || r == '-' || r == ':') {
+			return false
+		}
+	}
+	return host != ""
+}
+
+// kamailioRoute is a Route as the config template uses it.
+type kamailioRoute struct {
+	Route
+	Regex string // matches the Request-URI user ("^[+]81")
+}
+
+// kamailioRoutes checks routes and orders them longest prefix first, so the
+// first match in the config is the longest.
+func kamailioRoutes(routes []Route) ([]kamailioRoute, error) {
+	out := make([]kamailioRoute, 0, len(routes))
+	for _, r := range routes {
+		if err := r.check(); err != nil {
+			return nil, err
+		}
+		out = append(out, kamailioRoute{Route: r, Regex: "^" + strings.Replace(r.Prefix, "+", "[+]", 1)})
+	}
+	slices.SortStableFunc(out, func(a, b kamailioRoute) int { return cmp.Compare(len(b.Prefix), len(a.Prefix)) })
+	return out, nil
 }
 
 // Kamailio is a running Kamailio registrar and proxy. Every user may register
@@ -86,9 +152,14 @@ func StartKamailio(t testing.TB, opts KamailioOptions) *Kamailio {
 	if err := os.MkdirAll(filepath.Join(dir, "run"), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	err := render("kamailio.cfg.tmpl", k.cfg, map[string]any{
+	routes, err := kamailioRoutes(opts.Routes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = render("kamailio.cfg.tmpl", k.cfg, map[string]any{
 		"Host": Host, "Port": port, "TCP": opts.TCP, "ModulePath": kamailioModulePath(),
 		"MaxExpires": cmp.Or(opts.MaxExpires, 3600), "MinExpires": min(cmp.Or(opts.MaxExpires, 3600), 60),
+		"Routes": routes,
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -45,6 +45,24 @@ func (k *Kamailio) SawHeader(method, header string) bool {
 	return false
 }
 
+// Routed is one request a [Route] sent to its target.
+type Routed struct {
+	Method string // INVITE, OPTIONS...
+	User   string // the Request-URI user, the number dialed
+	Prefix string // the Route's prefix that matched
+	Target string // where it went
+}
+
+// Routed lists the requests Kamailio relayed by a [Route], in order, from
+// the ROUTED lines its config logs.
+func (k *Kamailio) Routed() []Routed {
+	var out []Routed
+	for _, f := range k.traceLines("ROUTED") {
+		out = append(out, Routed{Method: f["method"], User: f["user"], Prefix: f["prefix"], Target: f["target"]})
+	}
+	return out
+}
+
 // traceLines parses "TAG k=v k=v" lines of the log.
 func (k *Kamailio) traceLines(tag string) []map[string]string {
 	b, err := os.ReadFile(k.logPath)

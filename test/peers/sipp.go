@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -25,6 +26,12 @@ type SippOptions struct {
 	// Args are extra sipp arguments, e.g. "-d", "2000", "-s", "alice",
 	// "-rtp_echo", "-t", "t1". Unless they contain "-m", "-m 1" is added so
 	// sipp exits after one call.
+	//
+	// A UAS that serves many calls in a row (a test that dials lead after
+	// lead) takes "-m", "1000": each INVITE starts a new call of the
+	// scenario, with its own To tag, and sipp runs until 1000 calls have
+	// ended. Such a sipp does not exit by itself: end it with [Sipp.Quit],
+	// which also says whether every call passed.
 	Args []string
 	// Remote is the target "host:port" for UAC scenarios; empty for a UAS.
 	Remote string
@@ -175,6 +182,17 @@ func (s *Sipp) Wait(ctx context.Context) error {
 		code = ee.ExitCode()
 	}
 	return fmt.Errorf("sipp %s: exit status %d (%s)\n%s", s.scenario, code, sippExitMeaning(code), s.traces())
+}
+
+// Quit asks sipp to stop as if 'q' were pressed (SIGUSR1): it takes no new
+// calls, lets the calls in progress finish and exits. It then returns what
+// [Sipp.Wait] returns: nil when every call so far passed the scenario. A
+// call still waiting for a message keeps sipp running until ctx ends.
+func (s *Sipp) Quit(ctx context.Context) error {
+	if !s.proc.exited() {
+		_ = s.proc.cmd.Process.Signal(syscall.SIGUSR1)
+	}
+	return s.Wait(ctx)
 }
 
 func sippExitMeaning(code int) string {

@@ -2,6 +2,7 @@ package peers
 
 import (
 	"context"
+	"fmt"
 	"strconv"
 	"strings"
 	"testing"
@@ -39,6 +40,19 @@ func TestSippScenariosAgainstBaresip(t *testing.T) {
 		})
 		return err
 	}
+	// sippExited waits for sipp to end, so its trace holds the whole call.
+	sippExited := func(ctx context.Context, _ *Baresip, s *Sipp) error { return s.Wait(ctx) }
+	// byeFrom checks, from sipp's message trace, who sent the BYE.
+	byeFrom := func(sipp bool) step {
+		return func(ctx context.Context, _ *Baresip, s *Sipp) error {
+			for _, m := range s.Messages() {
+				if m.Method() == "BYE" && m.Received != sipp {
+					return nil
+				}
+			}
+			return fmt.Errorf("no BYE %s in sipp's trace", map[bool]string{true: "sent", false: "received"}[sipp])
+		}
+	}
 	answer := func(ctx context.Context, b *Baresip, _ *Sipp) error {
 		if _, err := b.WaitEvent(ctx, "CALL_INCOMING"); err != nil {
 			return err
@@ -50,23 +64,31 @@ func TestSippScenariosAgainstBaresip(t *testing.T) {
 		uac        bool // sipp calls baresip
 		directOnly bool // builds responses from saved headers: no proxy Via
 		steps      []step
+		variant    string // names a second case of the same scenario
 	}{
-		{"uas_answer", false, false, []step{wait("CALL_ESTABLISHED"), pause, hangup, wait("CALL_CLOSED")}},
-		{"uas_busy", false, false, []step{waitClosed("486")}},
-		{"uas_ring_cancel", false, false, []step{wait("CALL_RINGING"), hangup, wait("CALL_CLOSED")}},
-		{"uas_early_media", false, false, []step{wait("CALL_PROGRESS"), wait("CALL_ESTABLISHED"), hangup, wait("CALL_CLOSED")}},
-		{"uas_reinvite", false, false, []step{wait("CALL_ESTABLISHED"), reinvite, waitClosed("")}},
-		{"uas_bye_early", false, false, []step{wait("CALL_PROGRESS"), waitClosed("480")}},
-		{"uac_no_common_codec", true, false, nil},
-		{"uac_info_dtmf", true, false, []step{answer, wait("CALL_CLOSED")}},
+		{"uas_answer", false, false, []step{wait("CALL_ESTABLISHED"), pause, hangup, wait("CALL_CLOSED")}, ""},
+		{"uas_answer_bye", false, false, []step{wait("CALL_ESTABLISHED"), waitClosed(""), sippExited, byeFrom(true)}, "sipp_hangs_up"},
+		{"uas_answer_bye", false, false, []step{wait("CALL_ESTABLISHED"), pause, hangup, wait("CALL_CLOSED"), sippExited, byeFrom(false)}, "caller_hangs_up"},
+		{"uas_busy", false, false, []step{waitClosed("486")}, ""},
+		{"uas_decline", false, false, []step{waitClosed("603")}, ""},
+		{"uas_ring_cancel", false, false, []step{wait("CALL_RINGING"), hangup, wait("CALL_CLOSED")}, ""},
+		{"uas_early_media", false, false, []step{wait("CALL_PROGRESS"), wait("CALL_ESTABLISHED"), hangup, wait("CALL_CLOSED")}, ""},
+		{"uas_reinvite", false, false, []step{wait("CALL_ESTABLISHED"), reinvite, waitClosed("")}, ""},
+		{"uas_bye_early", false, false, []step{wait("CALL_PROGRESS"), waitClosed("480")}, ""},
+		{"uac_no_common_codec", true, false, nil, ""},
+		{"uac_info_dtmf", true, false, []step{answer, wait("CALL_CLOSED")}, ""},
 	}
 	// Checked against opdesk (test/e2e) only: uas_200_retransmit, because
 	// baresip 1.0 answers the retransmitted 200 with an ACK on a new branch,
 	// which sipp takes for an unexpected message; uas_bye_in_early, because
 	// baresip 1.0 answers a BYE on an early dialog with 481.
 	const checkedElsewhere = 2
-	if len(cases)+checkedElsewhere != len(SippScenarios()) {
-		t.Errorf("scenarios %v, cases %d: add a case for each scenario", SippScenarios(), len(cases))
+	covered := map[string]bool{}
+	for _, tc := range cases {
+		covered[tc.scenario] = true
+	}
+	if len(covered)+checkedElsewhere != len(SippScenarios()) {
+		t.Errorf("scenarios %v, cases for %d: add a case for each scenario", SippScenarios(), len(covered))
 	}
 	for _, proxied := range []bool{false, true} {
 		var k *Kamailio
@@ -79,7 +101,11 @@ func TestSippScenariosAgainstBaresip(t *testing.T) {
 			if proxied && tc.directOnly {
 				continue
 			}
-			t.Run(name+"/"+tc.scenario, func(t *testing.T) {
+			sub := name + "/" + tc.scenario
+			if tc.variant != "" {
+				sub += "/" + tc.variant
+			}
+			t.Run(sub, func(t *testing.T) {
 				ctx := ctxT(t, 30*time.Second)
 				b := StartBaresip(t, BaresipOptions{User: "bob", Registrar: k, ViaProxy: true})
 				if proxied {
