@@ -7,8 +7,10 @@
 // written as Bubble Tea v2 prints them (tea.KeyPressMsg.String()): "a", "A",
 // "enter", "ctrl+s", "alt+1", "f2", "?", "space", "tab", "shift+tab".
 //
-// Digits, "*", "#" and "+" are not actions: the desktop types them into the
-// dialer when idle and sends them as DTMF in a call, before asking the map.
+// Digits, "*", "#" and "+" are not actions where they dial: the desktop
+// types them into the dialer when idle (also with a campaign's lead on
+// screen) and sends them as DTMF in a call, before asking the map. On the
+// wrap-up form's result page, where nothing dials, "1"…"9" pick a result.
 //
 // The defaults come from Default; the config file's [keys] section overrides
 // them per action (Override, Map.Apply), and a mistake names the config
@@ -43,6 +45,7 @@ const (
 	Script  Context = "script"  // a script is on screen during a call
 	Form    Context = "form"    // the wrap-up form is open
 	List    Context = "list"    // a pick list (FAQ results, customers, reasons)
+	Lead    Context = "lead"    // a campaign's lead is on screen (no call)
 )
 
 // Actions. Keep in step with defaults below and with the README's table.
@@ -85,8 +88,24 @@ const (
 	Choice8    Action = "choice_8"
 	Choice9    Action = "choice_9"
 	ScriptBack Action = "script_back" // back to the previous script step
+	TickNext   Action = "tick_next"   // tick the next checklist item (one key per disclosure)
 
-	Save Action = "save" // save the wrap-up form (through the outbox)
+	Save    Action = "save"     // save the wrap-up form (through the outbox)
+	Result1 Action = "result_1" // pick the form's result 1 (on the result page)
+	Result2 Action = "result_2"
+	Result3 Action = "result_3"
+	Result4 Action = "result_4"
+	Result5 Action = "result_5"
+	Result6 Action = "result_6"
+	Result7 Action = "result_7"
+	Result8 Action = "result_8"
+	Result9 Action = "result_9"
+
+	Campaign Action = "campaign"  // pick a campaign to call, or leave it
+	DialLead Action = "dial_lead" // dial the lead on screen now
+	SkipLead Action = "skip"      // skip the lead, with a reason
+	Pause    Action = "pause"     // pause or resume the dialer
+	DialMode Action = "mode"      // switch between preview and progressive dialing
 
 	Up     Action = "up"     // move up in a list
 	Down   Action = "down"   // move down in a list
@@ -122,6 +141,7 @@ var defaults = []Binding{
 	{Ready, Idle, []string{"f5"}},
 	{NotReady, Idle, []string{"f6"}},
 	{SwitchAudio, Idle, []string{"f9"}},
+	{Campaign, Idle, []string{"ctrl+o"}},
 	{ScrollUp, Global, []string{"pgup"}},
 	{ScrollDown, Global, []string{"pgdown"}},
 
@@ -149,8 +169,23 @@ var defaults = []Binding{
 	{Choice8, Script, []string{"alt+8"}},
 	{Choice9, Script, []string{"alt+9"}},
 	{ScriptBack, Script, []string{"alt+backspace", "alt+0"}},
+	{TickNext, Script, []string{"space"}},
 
 	{Save, Form, []string{"ctrl+s"}},
+	{Result1, Form, []string{"1", "alt+1"}},
+	{Result2, Form, []string{"2", "alt+2"}},
+	{Result3, Form, []string{"3", "alt+3"}},
+	{Result4, Form, []string{"4", "alt+4"}},
+	{Result5, Form, []string{"5", "alt+5"}},
+	{Result6, Form, []string{"6", "alt+6"}},
+	{Result7, Form, []string{"7", "alt+7"}},
+	{Result8, Form, []string{"8", "alt+8"}},
+	{Result9, Form, []string{"9", "alt+9"}},
+
+	{DialLead, Lead, []string{"enter"}},
+	{SkipLead, Lead, []string{"s"}},
+	{Pause, Lead, []string{"p"}},
+	{DialMode, Lead, []string{"m"}},
 
 	{Up, List, []string{"up", "ctrl+p"}},
 	{Down, List, []string{"down", "ctrl+n"}},
@@ -207,7 +242,9 @@ func (m *Map) Help(ctxs ...Context) []Binding {
 }
 
 // Bindings returns every binding, in help order.
-func (m *Map) Bindings() []Binding { return m.Help(Global, Idle, Ringing, Call, Script, Form, List) }
+func (m *Map) Bindings() []Binding {
+	return m.Help(Global, Idle, Lead, Ringing, Call, Script, Form, List)
+}
 
 // descriptions are the actions' short English descriptions (the README's
 // table and error messages use them; the desktop has its own translations).
@@ -247,7 +284,22 @@ var descriptions = map[Action]string{
 	Choice8:     "follow script choice 8",
 	Choice9:     "follow script choice 9",
 	ScriptBack:  "back to the previous script step",
+	TickNext:    "tick the next checklist item (the disclosures, in the order they are said)",
 	Save:        "save the wrap-up form",
+	Result1:     "pick result 1 of the wrap-up form",
+	Result2:     "pick result 2 of the wrap-up form",
+	Result3:     "pick result 3 of the wrap-up form",
+	Result4:     "pick result 4 of the wrap-up form",
+	Result5:     "pick result 5 of the wrap-up form",
+	Result6:     "pick result 6 of the wrap-up form",
+	Result7:     "pick result 7 of the wrap-up form",
+	Result8:     "pick result 8 of the wrap-up form",
+	Result9:     "pick result 9 of the wrap-up form",
+	Campaign:    "pick an outbound campaign to call, or leave it",
+	DialLead:    "dial the lead on screen now (with digits typed: dial those)",
+	SkipLead:    "skip the lead, with a reason",
+	Pause:       "pause or resume the dialer",
+	DialMode:    "switch between preview and progressive dialing",
 	Up:          "move up in the list",
 	Down:        "move down in the list",
 	Select:      "open or pick the selected row",
@@ -263,6 +315,16 @@ func Actions() []Action {
 		}
 	}
 	return out
+}
+
+// Nth returns n when a is the n-th action of a numbered family (1–9):
+// Action("choice_3").Nth("choice") is 3, true.
+func (a Action) Nth(family string) (int, bool) {
+	rest, ok := strings.CutPrefix(string(a), family+"_")
+	if !ok || len(rest) != 1 || rest[0] < '1' || rest[0] > '9' {
+		return 0, false
+	}
+	return int(rest[0] - '0'), true
 }
 
 // Describe returns a's short English description, "" for an unknown action.

@@ -163,3 +163,20 @@ func TestReadmeKeyTable(t *testing.T) {
 		t.Errorf("README.md's key table differs from Default().Markdown(); run go test ./keymap -update-readme\ngot:%s\nwant:%s", got, table)
 	}
 }
+
+func TestNth(t *testing.T) {
+	for _, tc := range []struct {
+		a      Action
+		family string
+		n      int
+		ok     bool
+	}{
+		{Choice1, "choice", 1, true}, {Choice9, "choice", 9, true}, {Result3, "result", 3, true},
+		{Result3, "choice", 0, false}, {Save, "result", 0, false}, {"choice_0", "choice", 0, false},
+		{"choice_10", "choice", 0, false}, {"choice_", "choice", 0, false},
+	} {
+		if n, ok := tc.a.Nth(tc.family); n != tc.n || ok != tc.ok {
+			t.Errorf("%s.Nth(%q) = %d, %v; want %d, %v", tc.a, tc.family, n, ok, tc.n, tc.ok)
+		}
+	}
+}

@@ -34,8 +34,10 @@ func TestApply(t *testing.T) {
 			overrides: []Override{{Action: "hold", Keys: []string{"F10", "Alt+Ctrl+PageUp", " ", "A", "あ", "ctrl+shift+a", "Escape", "ctrl++"}}},
 			matches: []match{{"f10", call, Hold}, {"ctrl+alt+pgup", call, Hold}, {"space", call, Hold}, {"A", call, Hold},
 				{"あ", call, Hold}, {"ctrl+shift+a", call, Hold}, {"esc", []Context{Call}, Hold}, {"ctrl++", call, Hold}, {"f7", call, ""}},
-			// esc is Back's in Global: the rebinding hides it.
-			want: []string{`keys.hold: "esc" for hold in call hides back, which has "esc" in global (back's default key; rebind back too, or pick another key)`},
+			// esc is Back's in Global: the rebinding hides it; space ticks
+			// the checklist in the script, which sits over the call.
+			want: []string{`keys.hold: "esc" for hold in call hides back, which has "esc" in global (back's default key; rebind back too, or pick another key)`,
+				`keys.hold: "space" for tick_next in script hides hold, which has "space" in call (tick_next's default key; rebind tick_next too, or pick another key)`},
 			is:   ErrClash,
 		},
 		{
@@ -93,7 +95,7 @@ func TestApply(t *testing.T) {
 		{
 			name:      "unknown context",
 			overrides: []Override{{Action: "hangup", Context: "cal", Keys: []string{"f4"}, Source: "c:5"}},
-			want:      []string{`c:5: keys.cal.hangup: unknown context "cal" (did you mean "call"?); contexts are global, idle, ringing, call, script, form, list`},
+			want:      []string{`c:5: keys.cal.hangup: unknown context "cal" (did you mean "call"?); contexts are global, idle, lead, ringing, call, script, form, list`},
 			is:        ErrUnknownContext,
 		},
 		{

@@ -17,6 +17,8 @@ type Phone interface {
 	Subscribe(buf int) (<-chan sip.Event, func())
 	Status() sip.Status
 	Dial(ctx context.Context, target string) (string, error)
+	// DialWith places a campaign call (caller ID, ring timeout).
+	DialWith(ctx context.Context, target string, o sip.DialOptions) (string, error)
 	Answer(id string) (string, error)
 	Hangup(id string) (string, error)
 	Hold(id string) (string, error)
@@ -37,6 +39,14 @@ type CRM interface {
 	SearchFAQ(ctx context.Context, query string, limit int) ([]crmclient.FAQEntry, error)
 	CreateCustomer(ctx context.Context, in crmclient.CustomerInput) (crmclient.Customer, error)
 	PutAgentState(ctx context.Context, st crmclient.AgentStateRequest) (crmclient.AgentState, error)
+
+	// Outbound campaigns.
+	NextLead(ctx context.Context, campaignID string) (crmclient.Lead, error)
+	ReleaseLead(ctx context.Context, leadID, reason string) (crmclient.Lead, error)
+	CheckDNC(ctx context.Context, phone string) (crmclient.DNCEntry, error)
+	Callbacks(ctx context.Context, missedOnly bool) ([]crmclient.Callback, error)
+	MyCounters(ctx context.Context, campaignID, day string) (crmclient.AgentCounters, error)
+	PutCounters(ctx context.Context, in crmclient.AgentCounters) (crmclient.AgentCounters, error)
 }
 
 // Outbox is the durable queue dispositions, call logs and notes go through
@@ -51,6 +61,26 @@ type Outbox interface {
 type AudioSwitcher interface {
 	Devices() ([]string, error)
 	SwitchAudio(input, output string) error
+}
+
+// Outbound says how campaign leads are dialed (the config's [outbound]).
+type Outbound struct {
+	// Progressive dials the next lead Countdown after the last call is
+	// settled, unless the operator pauses; otherwise (preview) enter dials.
+	Progressive bool
+	Countdown   time.Duration // 0 dials at once (the config's default is 5 s)
+	// RingTimeout is how long a lead rings before it counts as no answer
+	// (default 30 s).
+	RingTimeout time.Duration
+	// CallerIDHeader says where the campaign's caller ID goes: pai, from or
+	// both (sip.DialOptions).
+	CallerIDHeader string
+	// DialFormat is how numbers are sent to the PBX: national or e164
+	// (crmclient.DialString).
+	DialFormat string
+	// Poll bounds the wait before asking again when no lead is due
+	// (default 30 s; sooner when the CRM says when the next one is due).
+	Poll time.Duration
 }
 
 // Options configure the desktop. Phone is required; CRM and Outbox may be nil
@@ -81,6 +111,8 @@ type Options struct {
 	Now func() time.Time
 	// Log receives what the desktop does; nil discards. Never the terminal.
 	Log *slog.Logger
+	// Outbound configures campaign dialing.
+	Outbound Outbound
 	// NoTick disables the 10 Hz status tick (golden tests drive time by hand).
 	NoTick bool
 }

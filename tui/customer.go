@@ -37,6 +37,10 @@ type customerPane struct {
 	pick   int            // cursor in the pick list
 	hints  []crmclient.Hint
 	scroll int
+	// listRow says the pop is for a campaign lead being previewed: a number
+	// nobody in the CRM has is a row of the call list, not a new caller to
+	// register (that form is for calls).
+	listRow bool
 
 	form newCallerForm
 }
@@ -125,6 +129,10 @@ func (p *customerPane) view(st styles, width, height int, full bool, now time.Ti
 	case popDown:
 		head = append(head, st.title.Render(who), st.alert.Render(T(lang, "cust.down")))
 	case popNew:
+		if p.listRow {
+			head = append(head, st.title.Render(who), st.dim.Render(T(lang, "cust.list_row")))
+			break
+		}
 		head = append(head, st.title.Render(who), st.warn.Render(T(lang, "cust.new")))
 		head = append(head, p.formView(st)...)
 	case popMany:

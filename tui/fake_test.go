@@ -64,6 +64,10 @@ func (p *fakePhone) Dial(_ context.Context, target string) (string, error) {
 	p.record("dial " + target)
 	return p.dialID, nil
 }
+func (p *fakePhone) DialWith(_ context.Context, target string, o sip.DialOptions) (string, error) {
+	p.record(fmt.Sprintf("dialwith %s callerid=%s header=%s ring=%v", target, o.CallerID, o.CallerIDHeader, o.RingTimeout))
+	return p.dialID, nil
+}
 func (p *fakePhone) Answer(id string) (string, error) { p.record("answer " + id); return id, nil }
 func (p *fakePhone) Hangup(id string) (string, error) { p.record("hangup " + id); return id, nil }
 func (p *fakePhone) Hold(id string) (string, error)   { p.record("hold " + id); return id, nil }
@@ -100,6 +104,74 @@ type fakeCRM struct {
 	hung    time.Duration // how long a hanging ScreenPop waited
 	states  []crmclient.AgentStateRequest
 	created []crmclient.CustomerInput
+
+	// Outbound: NextLead hands out leads in order (each earlier one counts
+	// as settled), then leadErr (default: no_leads).
+	leads     []crmclient.Lead
+	leadErr   error
+	asked     int      // NextLead calls
+	released  []string // "ID reason"
+	dnc       map[string]crmclient.DNCEntry
+	dncDown   bool
+	callbacks []crmclient.Callback
+	stored    crmclient.AgentCounters // what MyCounters answers
+	posted    []crmclient.AgentCounters
+	campaigns []crmclient.Campaign // Campaigns' answer when set (else the fixtures)
+}
+
+func (c *fakeCRM) NextLead(_ context.Context, campaignID string) (crmclient.Lead, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.asked++
+	if len(c.leads) == 0 {
+		if c.leadErr != nil {
+			return crmclient.Lead{}, c.leadErr
+		}
+		return crmclient.Lead{}, &crmclient.APIError{Status: 404, Code: crmclient.CodeNoLeads, Message: "campaign " + campaignID + " has no lead to call now"}
+	}
+	l := c.leads[0]
+	c.leads = c.leads[1:]
+	return l, nil
+}
+
+func (c *fakeCRM) ReleaseLead(_ context.Context, id, reason string) (crmclient.Lead, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.released = append(c.released, id+" "+reason)
+	return crmclient.Lead{ID: id}, nil
+}
+
+func (c *fakeCRM) CheckDNC(_ context.Context, phone string) (crmclient.DNCEntry, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.dncDown || c.down {
+		return crmclient.DNCEntry{}, errCRMDown
+	}
+	if e, ok := c.dnc[phone]; ok {
+		return e, nil
+	}
+	return crmclient.DNCEntry{Phone: phone}, nil
+}
+
+func (c *fakeCRM) Callbacks(context.Context, bool) ([]crmclient.Callback, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return append([]crmclient.Callback(nil), c.callbacks...), nil
+}
+
+func (c *fakeCRM) MyCounters(_ context.Context, campaignID, day string) (crmclient.AgentCounters, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	k := c.stored
+	k.CampaignID, k.Day = campaignID, day
+	return k, nil
+}
+
+func (c *fakeCRM) PutCounters(_ context.Context, in crmclient.AgentCounters) (crmclient.AgentCounters, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.posted = append(c.posted, in)
+	return in, nil
 }
 
 var errCRMDown = errors.New("crm: unreachable: connection refused")
@@ -107,6 +179,9 @@ var errCRMDown = errors.New("crm: unreachable: connection refused")
 func (c *fakeCRM) ScreenPop(ctx context.Context, phone string) (crmclient.Card, error) {
 	c.mu.Lock()
 	hang, down, stale := c.hang, c.down, c.stale
+	if strings.HasPrefix(phone, "+81") { // the client normalises; the fixtures are keyed nationally
+		phone = "0" + phone[3:]
+	}
 	card, ok := c.cards[phone]
 	c.mu.Unlock()
 	if hang {
@@ -143,6 +218,9 @@ func (c *fakeCRM) Hints(_ context.Context, id string) ([]crmclient.Hint, error) 
 }
 
 func (c *fakeCRM) Campaigns(context.Context) ([]crmclient.Campaign, error) {
+	if c.campaigns != nil {
+		return c.campaigns, nil
+	}
 	return []crmclient.Campaign{fixtureOutboundCampaign(), fixtureInboundCampaign()}, nil
 }
 
@@ -287,8 +365,30 @@ func fixtureInboundCampaign() crmclient.Campaign {
 
 func fixtureOutboundCampaign() crmclient.Campaign {
 	return crmclient.Campaign{ID: "teiki", Name: "定期便 乗り換えキャンペーン", Direction: crmclient.Outbound,
+		CallerID: "+81345670000",
+		Window:   crmclient.CallingWindow{Start: "09:00", End: "21:00", TimeZone: "Asia/Tokyo"},
+		Retry: crmclient.RetryPolicy{MaxAttempts: 3, DelaySeconds: map[crmclient.AttemptOutcome]int64{
+			crmclient.OutcomeNoAnswer: 7200, crmclient.OutcomeBusy: 900}},
 		Disposition: crmclient.DispositionSchema{Results: []crmclient.ResultCode{
-			{Code: "success", Label: "Switched", LabelJA: "定期便へ乗り換え", Flags: []crmclient.ResultFlag{crmclient.FlagSuccess}}}}}
+			{Code: "success", Label: "Switched", LabelJA: "定期便へ乗り換え", Flags: []crmclient.ResultFlag{crmclient.FlagSuccess}},
+			{Code: "not_interested", Label: "Not interested", LabelJA: "興味なし"},
+			{Code: "callback", Label: "Call back", LabelJA: "再架電の約束", Flags: []crmclient.ResultFlag{crmclient.FlagCallback}},
+			{Code: "refused", Label: "Refused — never call again", LabelJA: "今後の勧誘お断り",
+				Flags: []crmclient.ResultFlag{crmclient.FlagRefusedNeverCall}},
+		}}}
+}
+
+// fixtureLeads are the outbound list's first rows: a customer with a card, a
+// retry, and a row with no customer record.
+func fixtureLeads() []crmclient.Lead {
+	last := deskNow.Add(-26 * time.Hour)
+	return []crmclient.Lead{
+		{ID: "L1", CampaignID: "teiki", Phone: "+81312345678", CustomerID: "C-0001", Name: "佐藤　陽子", NameKana: "サトウ　ヨウコ",
+			Status: crmclient.LeadOpen, Fields: map[string]string{"おすすめ商品": "薬用育毛ローション 120mL"}},
+		{ID: "L2", CampaignID: "teiki", Phone: "+819012345678", Name: "田中　一郎", NameKana: "タナカ　イチロウ",
+			Status: crmclient.LeadOpen, Attempts: 1, LastResult: "no_answer", LastAttemptAt: &last, Fields: map[string]string{}},
+		{ID: "L3", CampaignID: "teiki", Phone: "+81667778888", Name: "中村　花", Status: crmclient.LeadOpen, Fields: map[string]string{}},
+	}
 }
 
 func fixtureFAQ() []crmclient.FAQEntry {

@@ -59,6 +59,16 @@ var goldenScreens = []screen{
 		d.press(keymap.FAQ, keymap.Global)
 		d.typeText("返品")
 	}, func(l Lang) []string { return []string{"返品・交換の条件を教えてください"} }},
+	{"campaign", func(d *desk) {
+		d.m.o.Outbound = Outbound{Progressive: true, Countdown: 5 * time.Second}
+		d.crm.leads = fixtureLeads()[1:]
+		d.crm.callbacks = []crmclient.Callback{{LeadID: "L8", CampaignID: "teiki", Phone: "+81355557777", Name: "高橋　恵",
+			Agent: "sato", Scope: crmclient.CallbackTeam, DueAt: deskNow.Add(-time.Hour), Missed: true}}
+		d.enterCampaign()
+		d.now = d.now.Add(2 * time.Second)
+	}, func(l Lang) []string {
+		return []string{"定期便 乗り換えキャンペーン", "田中　一郎", T(l, "camp.countdown", 3), T(l, "camp.attempts", 1, 3)}
+	}},
 	{"help", func(d *desk) {
 		d.ringAnswer()
 		d.press(keymap.Help, keymap.Global)

@@ -53,6 +53,8 @@ func (m *Model) hintActions() ([]keymap.Action, keymap.Context) {
 		return []keymap.Action{keymap.Answer, keymap.Reject, keymap.FAQ, keymap.Help}, keymap.Ringing
 	case sitCall:
 		return []keymap.Action{keymap.Hangup, keymap.Hold, keymap.Mute, keymap.WrapUp, keymap.FAQ, keymap.Help}, keymap.Call
+	case sitLead:
+		return []keymap.Action{keymap.DialLead, keymap.SkipLead, keymap.Pause, keymap.DialMode, keymap.Campaign, keymap.Help}, keymap.Lead
 	}
 	return []keymap.Action{keymap.DialNumber, keymap.Ready, keymap.NotReady, keymap.FAQ, keymap.Help}, keymap.Idle
 }
@@ -71,6 +73,9 @@ func (m *Model) hintsLine(width int) string {
 		keys := m.keys.Keys(a, ctx)
 		if len(keys) == 0 {
 			keys = m.keys.Keys(a, keymap.Global)
+		}
+		if len(keys) == 0 && ctx == keymap.Lead {
+			keys = m.keys.Keys(a, keymap.Idle)
 		}
 		if len(keys) == 0 {
 			continue

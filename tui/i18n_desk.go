@@ -87,6 +87,7 @@ var msgsDesk = map[string]msg{
 	"dial.nothing":      {"nothing to dial", "発信する番号がありません"},
 	"dtmf.sent":         {"DTMF %s", "DTMF %s"},
 	"call.fail":         {"%s failed: %s", "%sできませんでした: %s"},
+	"op.dtmf":           {"sending the digits", "ダイヤル信号(DTMF)を送信"},
 	"call.ended_cause":  {"call ended: %s", "通話終了: %s"},
 	"call.from":         {"Call from %s", "%s から着信"},
 	"call.to":           {"Call to %s", "%s へ発信"},

@@ -2,6 +2,8 @@ package tui
 
 import (
 	"strings"
+
+	"github.com/opdesk/opdesk/crmclient"
 )
 
 // Layout. The screen is: the status bar (2 lines), the body, and one line of
@@ -53,6 +55,8 @@ func computeLayout(width, height int, sit situation) layout {
 		l.sideH = min(4, l.bodyH/3)
 	case sitRinging:
 		l.sideH = l.bodyH - 4 // the card is what matters; the main pane says who rings
+	case sitLead:
+		l.sideH = l.bodyH / 3 // the lead's card above, the campaign (countdown, attempts) below
 	default:
 		l.sideH = l.bodyH * 2 / 5
 	}
@@ -89,6 +93,9 @@ func (m *Model) sideView(w, h int, full bool) string {
 	if m.call != nil || m.cust.kind != popNone {
 		return m.cust.view(m.st, w, h, full, m.now())
 	}
+	if m.camp != nil {
+		return m.cust.view(m.st, w, h, full, m.now()) // "customer" title until a lead's card comes
+	}
 	return m.agent.panel(m.st, w, h, m.now())
 }
 
@@ -97,6 +104,10 @@ func (m *Model) mainView(w, h int) string {
 		return ""
 	}
 	switch {
+	case m.picker.open:
+		return m.picker.view(m.lang, m.st, w, h)
+	case m.camp != nil && m.camp.skipOpen:
+		return m.camp.skipView(m.lang, m.st, w, h)
 	case m.agent.reasonsOpen:
 		return m.agent.reasonsView(m.st, w, h)
 	case m.dev.open:
@@ -113,6 +124,17 @@ func (m *Model) mainView(w, h int) string {
 		return block(m.script.View(w, h), w, h)
 	case m.call != nil:
 		return block(m.callCard(), w, h)
+	case m.camp != nil:
+		var preview *crmclient.ScriptNode
+		if s, ok := m.scripts[m.camp.c.ScriptID]; ok {
+			if n, ok := s.Node(s.Start); ok {
+				// The first words of the call, with the lead's name filled in.
+				n.Body, _ = crmclient.RenderScript(n.Body, m.scriptVars(m.camp.lead))
+				preview = &n
+			}
+		}
+		return m.camp.view(m.lang, m.st, w, h, m.now(), preview, m.dial.digits, m.region(),
+			m.o.Agent.Role == crmclient.RoleSupervisor)
 	}
 	return m.dial.view(m.st, w, h)
 }

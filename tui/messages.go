@@ -71,11 +71,12 @@ type phoneResultMsg struct {
 	err    error
 }
 
-// dialedMsg is the answer of Phone.Dial.
+// dialedMsg is the answer of Phone.Dial (or DialWith: campaign).
 type dialedMsg struct {
-	target string
-	callID string
-	err    error
+	target   string
+	callID   string
+	err      error
+	campaign bool
 }
 
 // agentPostedMsg is the answer of CRM.PutAgentState.
@@ -186,7 +187,7 @@ func (m *Model) dialCmd(target string) tea.Cmd {
 		ctx, cancel := context.WithTimeout(context.Background(), phoneTimeout)
 		defer cancel()
 		id, err := ph.Dial(ctx, target)
-		return dialedMsg{target, id, err}
+		return dialedMsg{target: target, callID: id, err: err}
 	}
 }
 
@@ -195,25 +196,33 @@ func (m *Model) dialCmd(target string) tea.Cmd {
 func (m *Model) saveCmd(body []byte) tea.Cmd {
 	ob := m.o.Outbox
 	return func() tea.Msg {
-		ctx, cancel := context.WithTimeout(context.Background(), crmTimeout)
-		defer cancel()
-		before := ob.Stats().Sent
-		if _, err := ob.Put(ctx, outbox.KindDisposition, body); err != nil {
-			return savedMsg{err: err}
-		}
-		deadline := time.Now().Add(sentWait)
-		for time.Now().Before(deadline) {
-			st := ob.Stats()
-			if st.Sent > before || (st.Pending == 0 && st.Failed == 0) {
-				return savedMsg{sent: true}
-			}
-			if st.LastError != "" && st.Pending > 0 {
-				break
-			}
-			time.Sleep(50 * time.Millisecond)
-		}
-		return savedMsg{}
+		sent, err := putAndWait(ob, outbox.KindDisposition, body)
+		return savedMsg{err: err, sent: sent}
 	}
+}
+
+// putAndWait puts an item in the outbox and waits up to sentWait for the
+// outbox to deliver it. sent is false when it is still waiting there (the
+// CRM is down: it goes out later, nothing is lost).
+func putAndWait(ob Outbox, kind string, body []byte) (sent bool, err error) {
+	ctx, cancel := context.WithTimeout(context.Background(), crmTimeout)
+	defer cancel()
+	before := ob.Stats().Sent
+	if _, err := ob.Put(ctx, kind, body); err != nil {
+		return false, err
+	}
+	deadline := time.Now().Add(sentWait)
+	for time.Now().Before(deadline) {
+		st := ob.Stats()
+		if st.Sent > before || (st.Pending == 0 && st.Failed == 0) {
+			return true, nil
+		}
+		if st.LastError != "" && st.Pending > 0 {
+			break
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	return false, nil
 }
 
 func (m *Model) createCustomerCmd(callID string, in crmclient.CustomerInput) tea.Cmd {

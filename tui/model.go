@@ -51,6 +51,8 @@ type callState struct {
 	muted      bool
 	cardLogged bool
 	campaign   *crmclient.Campaign
+	leadID     string // the campaign lead this call dials ("" for other calls)
+	rang       bool   // a 180/183 came (an outbound call was alerting)
 }
 
 // transferPrompt is the blind-transfer target being typed.
@@ -68,6 +70,7 @@ const (
 	sitCall
 	sitWrap
 	sitList
+	sitLead // idle in a campaign: a lead (or the wait for one) on screen
 )
 
 // Model is the root of the desktop. New returns a *Model; its methods have
@@ -113,6 +116,13 @@ type Model struct {
 	campaigns       []crmclient.Campaign
 	campaignsLoaded bool
 	scripts         map[string]crmclient.Script
+
+	camp    *campaignRun // the outbound campaign being worked; nil = none
+	campGen int          // bumped per campaign entered: answers for an older run are dropped
+	picker  campaignPicker
+	// modeSet and progressive keep the dial mode the operator last chose
+	// (keymap DialMode) for the next campaign; until then the config's.
+	modeSet, progressive bool
 
 	flash      string
 	flashAt    time.Time
@@ -207,7 +217,7 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case popMsg:
 		return m, m.gotPop(msg)
 	case popTimeoutMsg:
-		if m.call != nil && m.call.id == msg.callID && m.cust.kind == popLoading {
+		if m.popOwner() == msg.callID && m.cust.kind == popLoading {
 			m.log.Warn("screen pop timed out", "call", msg.callID, "after", m.o.PopTimeout)
 			m.cust.kind = popDown
 		}
@@ -233,7 +243,10 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case phoneResultMsg:
 		if msg.err != nil {
 			m.log.Warn("phone action failed", "op", msg.op, "call", msg.callID, "err", msg.err)
-			m.setFlash(T(m.lang, "call.fail", T(m.lang, "key."+msg.op), cleanLine(msg.err.Error())), true)
+			// op is an action's name, or "dtmf", which is no action (digits
+			// are not in the key map).
+			op := tOr(m.lang, "key."+msg.op, T(m.lang, "op."+msg.op))
+			m.setFlash(T(m.lang, "call.fail", op, cleanLine(msg.err.Error())), true)
 		}
 		return m, nil
 	case dialedMsg:
@@ -242,6 +255,11 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			m.setFlash(T(m.lang, "dial.fail", msg.target, cleanLine(msg.err.Error())), true)
 			if m.call != nil && m.call.id == "" {
 				m.call = nil
+			}
+			if r := m.camp; msg.campaign && r != nil && r.leadCall != "" {
+				// The phone could not place the call (not registered, a bad
+				// target): nothing reached the lead. Stop until the operator looks.
+				r.leadCall, r.paused = "", true
 			}
 			return m, nil
 		}
@@ -266,6 +284,36 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case autoReadyMsg:
 		if msg.seq == m.readySeq && m.call == nil && !m.wrapOpen && m.agent.state == crmclient.StatusACW {
 			return m, m.setAgent(crmclient.StatusReady, "")
+		}
+		return m, nil
+	case leadMsg:
+		return m, m.gotLead(msg)
+	case askLeadMsg:
+		return m, m.gotAskLead(msg)
+	case dialDueMsg:
+		return m, m.gotDialDue(msg)
+	case dncMsg:
+		return m, m.gotDNC(msg)
+	case attemptSavedMsg:
+		return m, m.gotAttemptSaved(msg)
+	case callbacksMsg:
+		return m, m.gotCallbacks(msg)
+	case callbacksTickMsg:
+		if m.camp != nil && msg.gen == m.camp.gen {
+			return m, m.callbacksCmd()
+		}
+		return m, nil
+	case countersMsg:
+		m.gotCounters(msg)
+		return m, nil
+	case countersPostedMsg:
+		if msg.err != nil {
+			m.log.Warn("counters not posted", "err", msg.err)
+		}
+		return m, nil
+	case releasedMsg:
+		if msg.err != nil {
+			m.log.Warn("lead not released", "lead", msg.leadID, "err", msg.err)
 		}
 		return m, nil
 	case customerCreatedMsg:
@@ -321,12 +369,14 @@ func (m *Model) situation() situation {
 	switch {
 	case m.wrapOpen:
 		return sitWrap
-	case m.agent.reasonsOpen, m.cust.picking(), m.dev.open:
+	case m.agent.reasonsOpen, m.cust.picking(), m.dev.open, m.picker.open, m.camp != nil && m.camp.skipOpen:
 		return sitList
 	case m.call != nil && m.call.state == "ringing":
 		return sitRinging
 	case m.call != nil:
 		return sitCall
+	case m.camp != nil:
+		return sitLead
 	}
 	return sitIdle
 }
@@ -343,10 +393,13 @@ func (m *Model) contexts() []keymap.Context {
 		}
 		return append(cs, keymap.Form, keymap.Global)
 	}
-	if m.agent.reasonsOpen || m.cust.picking() || m.faq.IsOpen() || m.dev.open {
+	if m.agent.reasonsOpen || m.cust.picking() || m.faq.IsOpen() || m.dev.open || m.picker.open ||
+		m.camp != nil && m.camp.skipOpen {
 		cs = append(cs, keymap.List)
 	}
 	switch {
+	case m.call == nil && m.camp != nil:
+		cs = append(cs, keymap.Lead, keymap.Idle)
 	case m.call == nil:
 		cs = append(cs, keymap.Idle)
 	case m.call.state == "ringing":

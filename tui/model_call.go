@@ -42,7 +42,7 @@ func (m *Model) event(ev sip.Event) tea.Cmd {
 		}
 	case sip.EvRinging, sip.EvEarlyMedia:
 		if mine {
-			c.state = "alerting"
+			c.state, c.rang = "alerting", true
 		}
 	case sip.EvAnswered:
 		if !mine {
@@ -50,7 +50,12 @@ func (m *Model) event(ev sip.Event) tea.Cmd {
 		}
 		c.id, c.state, c.answeredAt = ev.CallID, "active", ev.Time
 		m.loadScript()
-		return m.setAgent(crmclient.StatusOnCall, "")
+		cmd := m.setAgent(crmclient.StatusOnCall, "")
+		if m.campaignCall(c) {
+			m.bumpCounters(func(k *crmclient.AgentCounters) { k.Connected++ })
+			cmd = tea.Batch(cmd, m.postCountersCmd())
+		}
+		return cmd
 	case sip.EvHeld:
 		if mine {
 			c.held, c.state = true, "held"
@@ -129,11 +134,28 @@ func (m *Model) startCall(ev sip.Event, inbound bool) tea.Cmd {
 		c.name = ""
 	}
 	m.call, m.quitArmed, m.transfer = c, false, transferPrompt{}
-	m.closeWrapIfSaved()
-	m.script.Clear()
-	m.log.Info("call", "event", ev.Type, "call", ev.CallID, "number", c.number)
 	var cmds []tea.Cmd
+	r := m.camp
+	if r != nil && !inbound {
+		r.stopCountdown()
+		c.campaign = &r.c
+		if r.leadCall != "" && r.lead != nil && r.leadCall == r.lead.ID {
+			c.leadID = r.leadCall
+		}
+		m.bumpCounters(func(k *crmclient.AgentCounters) { k.Dialed++ })
+		cmds = append(cmds, m.postCountersCmd())
+	}
+	keepCard := c.leadID != "" && m.cust.hasResult() && m.cust.card.Phone == r.lead.Phone
+	if !keepCard {
+		m.closeWrapIfSaved()
+	}
+	m.script.Clear()
+	m.log.Info("call", "event", ev.Type, "call", ev.CallID, "number", c.number, "lead", c.leadID)
 	switch {
+	case keepCard:
+		// The lead's card is on screen already (the preview's pop); in the
+		// call a number nobody has is a new caller who can be registered.
+		m.cust.listRow = false
 	case m.o.CRM == nil:
 		m.cust.reset(c.number, c.name, popNoCRM)
 	case c.number == "":
@@ -145,7 +167,9 @@ func (m *Model) startCall(ev sip.Event, inbound bool) tea.Cmd {
 	if m.o.CRM != nil && !m.campaignsLoaded {
 		cmds = append(cmds, m.campaignsCmd())
 	}
-	c.campaign = m.campaignFor(inbound)
+	if c.campaign == nil {
+		c.campaign = m.campaignFor(inbound)
+	}
 	if cp := c.campaign; cp != nil && cp.ScriptID != "" {
 		if _, ok := m.scripts[cp.ScriptID]; !ok {
 			cmds = append(cmds, m.scriptCmd(cp.ScriptID))
@@ -188,8 +212,25 @@ func (m *Model) gotCampaigns(msg campaignsMsg) tea.Cmd {
 	return nil
 }
 
+// popOwner is what the customer pane's pop belongs to: the call's id, the
+// previewed lead's key, or "" (nothing is being looked up).
+func (m *Model) popOwner() string {
+	switch {
+	case m.call != nil:
+		return m.call.id
+	case m.camp != nil && m.camp.lead != nil && !m.wrapOpen:
+		return leadKey(m.camp.lead.ID)
+	}
+	return ""
+}
+
+// campaignCall reports whether c belongs to the campaign being worked.
+func (m *Model) campaignCall(c *callState) bool {
+	return m.camp != nil && !c.inbound && c.campaign != nil && c.campaign.ID == m.camp.c.ID
+}
+
 func (m *Model) gotPop(msg popMsg) tea.Cmd {
-	if m.call == nil || m.call.id != msg.callID {
+	if msg.callID == "" || m.popOwner() != msg.callID {
 		return nil // the caller hung up; a late card must not show on the next call
 	}
 	if msg.err != nil {
@@ -221,11 +262,32 @@ func (m *Model) loadScript() {
 	if !ok {
 		return
 	}
-	vars := crmclient.ScriptFields(m.cust.customer(), m.o.Agent, m.o.Company)
+	var lead *crmclient.Lead
+	if r := m.camp; r != nil && c.leadID != "" && r.lead != nil && r.lead.ID == c.leadID {
+		lead = r.lead
+	}
+	m.script.Load(s, m.scriptVars(lead))
+}
+
+// scriptVars are what a script's fields are filled with, cleaned: the
+// customer on the card (for a call list row without a customer record, the
+// name on the list), the operator, the company, and a lead's own columns as
+// {{lead.COLUMN}} ({{lead.おすすめ商品}}).
+func (m *Model) scriptVars(lead *crmclient.Lead) map[string]string {
+	cust := m.cust.customer()
+	if cust == nil && lead != nil {
+		cust = &crmclient.Customer{Name: lead.Name, NameKana: lead.NameKana}
+	}
+	vars := crmclient.ScriptFields(cust, m.o.Agent, m.o.Company)
+	if lead != nil {
+		for k, v := range lead.Fields {
+			vars["lead."+k] = v
+		}
+	}
 	for k, v := range vars {
 		vars[k] = cleanLine(v)
 	}
-	m.script.Load(s, vars)
+	return vars
 }
 
 // endCall closes the call; an answered call goes to after-call work and its
@@ -245,6 +307,12 @@ func (m *Model) endCall(ev sip.Event) tea.Cmd {
 		if text != "" {
 			m.setFlash(T(m.lang, "call.ended_cause", text), false)
 		}
+		if c.leadID != "" {
+			return m.leadCallEnded(c, ev)
+		}
+		if m.camp != nil {
+			return m.resume()
+		}
 		return nil
 	}
 	talk := ev.Time.Sub(c.answeredAt)
@@ -253,7 +321,15 @@ func (m *Model) endCall(ev sip.Event) tea.Cmd {
 	if text != "" {
 		m.setFlash(T(m.lang, "call.ended_cause", text), false)
 	}
-	return m.openWrap(c, talk)
+	var cmds []tea.Cmd
+	if m.campaignCall(c) {
+		m.bumpCounters(func(k *crmclient.AgentCounters) { k.TalkSeconds += int(talk.Round(time.Second) / time.Second) })
+		cmds = append(cmds, m.postCountersCmd())
+	}
+	if r := m.camp; r != nil && c.leadID != "" {
+		r.leadCall = ""
+	}
+	return tea.Batch(append(cmds, m.openWrap(c, talk))...)
 }
 
 // openWrap opens the wrap-up form for call c and puts the operator in ACW.
@@ -268,14 +344,16 @@ func (m *Model) openWrap(c *callState, talk time.Duration) tea.Cmd {
 		return cmd
 	}
 	rec := callRecord{CallID: c.id, CampaignID: c.campaign.ID, StartedAt: c.answeredAt, Duration: talk,
-		Direction: crmclient.Outbound}
+		Direction: crmclient.Outbound, LeadID: c.leadID}
 	if c.inbound {
 		rec.Direction = crmclient.Inbound
 	}
 	if cu := m.cust.customer(); cu != nil {
 		rec.CustomerID = cu.ID
 	}
-	if p := m.cust.card.Phone; p != "" {
+	if r := m.camp; r != nil && c.leadID != "" && r.lead != nil && r.lead.ID == c.leadID {
+		rec.Phone = r.lead.Phone
+	} else if p := m.cust.card.Phone; p != "" {
 		rec.Phone = p
 	} else if n, err := crmclient.NormalizePhone(c.number, m.region()); err == nil {
 		rec.Phone = n
@@ -329,13 +407,27 @@ func (m *Model) save() tea.Cmd {
 		m.setFlash(T(m.lang, "wrap.save_fail", err.Error()), true)
 		return nil
 	}
-	if r, ok := m.wrapCamp.Disposition.Result(in.Code); ok && isConversion(r, in.Code) ||
-		!ok && isConversion(crmclient.ResultCode{}, in.Code) {
+	res, ok := m.wrapCamp.Disposition.Result(in.Code)
+	var cmds []tea.Cmd
+	if ok && isConversion(res, in.Code) || !ok && isConversion(crmclient.ResultCode{}, in.Code) {
 		m.agent.conversions++
+		if r := m.camp; r != nil && r.c.ID == in.CampaignID {
+			m.bumpCounters(func(k *crmclient.AgentCounters) { k.Conversions++ })
+			cmds = append(cmds, m.postCountersCmd())
+		}
+	}
+	if r := m.camp; r != nil {
+		if res.Has(crmclient.FlagRefusedNeverCall) || res.Has(crmclient.FlagDNC) {
+			// Never dialed again from here, even before the CRM has it.
+			r.blocked[in.Phone] = true
+		}
+		if in.LeadID != "" && r.lead != nil && r.lead.ID == in.LeadID {
+			r.settled[in.LeadID] = r.lead.Attempts
+		}
 	}
 	m.saving = true
-	m.log.Info("wrap-up saved", "call", in.CallID, "code", in.Code)
-	return m.saveCmd(b)
+	m.log.Info("wrap-up saved", "call", in.CallID, "code", in.Code, "lead", in.LeadID)
+	return tea.Batch(append(cmds, m.saveCmd(b))...)
 }
 
 func (m *Model) gotSaved(msg savedMsg) tea.Cmd {
@@ -359,6 +451,17 @@ func (m *Model) gotSaved(msg savedMsg) tea.Cmd {
 	if !m.acwStart.IsZero() {
 		m.agent.acw += m.now().Sub(m.acwStart)
 		m.acwStart = time.Time{}
+	}
+	if r := m.camp; r != nil && m.call == nil {
+		// The next lead: in progressive mode its countdown starts when it
+		// is on screen, so the operator is ready for it.
+		var cmd tea.Cmd
+		if !r.paused {
+			// After-call work ends at the save: the next call is the
+			// operator's (preview) or the countdown's (progressive).
+			cmd = m.setAgent(crmclient.StatusReady, "")
+		}
+		return tea.Batch(cmd, m.afterLead())
 	}
 	if m.o.AutoReady > 0 {
 		m.readySeq++

@@ -66,7 +66,7 @@ func (m *Model) key(k tea.KeyPressMsg) tea.Cmd {
 		m.setFlash(T(m.lang, "dtmf.sent", ks), false)
 		return m.phoneCmd("dtmf", id, func() (string, error) { return m.o.Phone.SendDTMF(id, ks) })
 	}
-	if m.situation() == sitIdle && !m.wrapOpen {
+	if sit := m.situation(); (sit == sitIdle || sit == sitLead) && !m.wrapOpen {
 		if isDialDigit(ks) {
 			m.dial.typeKey(ks)
 			return nil
@@ -114,6 +114,11 @@ func (m *Model) formKey(k tea.KeyPressMsg) tea.Cmd {
 	typing := m.wrap.Typing() && printable(k)
 	if !typing {
 		if a, ok := m.keys.Match(ks, keymap.Form, keymap.Global); ok {
+			if n, isResult := a.Nth("result"); isResult {
+				if cmd, took := m.wrap.PickResult(n); took {
+					return cmd
+				}
+			}
 			switch a {
 			case keymap.Save:
 				return m.save()
@@ -156,6 +161,10 @@ func (m *Model) do(a keymap.Action) tea.Cmd {
 		return m.faq.Open()
 	case keymap.Back:
 		switch {
+		case m.picker.open:
+			m.picker = campaignPicker{}
+		case m.camp != nil && m.camp.skipOpen:
+			m.camp.skipOpen = false
 		case m.agent.reasonsOpen:
 			m.agent.reasonsOpen = false
 		case m.dev.open:
@@ -183,6 +192,9 @@ func (m *Model) do(a keymap.Action) tea.Cmd {
 		}
 		m.dial.last, m.dial.digits = target, ""
 		m.log.Info("dial", "target", target)
+		if m.camp != nil {
+			return m.manualDial(target)
+		}
 		return m.dialCmd(target)
 	case keymap.ClearDialer:
 		m.dial.digits = ""
@@ -200,6 +212,30 @@ func (m *Model) do(a keymap.Action) tea.Cmd {
 		m.agent.reasonsOpen, m.agent.reasonPick = true, 0
 	case keymap.SwitchAudio:
 		return m.listDevicesCmd()
+	case keymap.Campaign:
+		return m.openPicker()
+	case keymap.DialLead:
+		if m.dial.digits != "" {
+			return m.do(keymap.DialNumber) // digits typed over the lead: dial those
+		}
+		if m.camp == nil || m.camp.lead == nil {
+			m.setFlash(T(m.lang, "camp.no_lead"), false)
+			return nil
+		}
+		return m.dialLead()
+	case keymap.SkipLead:
+		if m.camp != nil && m.camp.lead != nil && !m.camp.checking && m.camp.leadCall == "" {
+			m.camp.stopCountdown()
+			m.camp.skipOpen, m.camp.skipPick = true, 0
+		}
+	case keymap.Pause:
+		if m.camp != nil {
+			return m.togglePause()
+		}
+	case keymap.DialMode:
+		if m.camp != nil {
+			return m.toggleMode()
+		}
 
 	case keymap.Up, keymap.Down:
 		d := 1
@@ -207,6 +243,10 @@ func (m *Model) do(a keymap.Action) tea.Cmd {
 			d = -1
 		}
 		switch {
+		case m.picker.open:
+			m.picker.pick = max(0, min(len(m.picker.rows)-1, m.picker.pick+d))
+		case m.camp != nil && m.camp.skipOpen:
+			m.camp.skipPick = max(0, min(len(skipReasons)-1, m.camp.skipPick+d))
 		case m.agent.reasonsOpen:
 			m.agent.reasonPick = max(0, min(len(notReadyReasons)-1, m.agent.reasonPick+d))
 		case m.dev.open:
@@ -216,6 +256,10 @@ func (m *Model) do(a keymap.Action) tea.Cmd {
 		}
 	case keymap.Select:
 		switch {
+		case m.picker.open:
+			return m.pickCampaign()
+		case m.camp != nil && m.camp.skipOpen:
+			return m.skipLead()
 		case m.agent.reasonsOpen:
 			m.agent.reasonsOpen = false
 			return m.setAgent(crmclient.StatusNotReady, notReadyReasons[m.agent.reasonPick])
@@ -368,4 +412,19 @@ func (m *Model) newCallerKey(k tea.KeyPressMsg) tea.Cmd {
 		*field += k.Text
 	}
 	return nil
+}
+
+// skipLead gives the lead on screen back with the picked reason and asks for
+// the next one.
+func (m *Model) skipLead() tea.Cmd {
+	r := m.camp
+	r.skipOpen = false
+	if r.lead == nil {
+		return nil
+	}
+	reason := skipReasons[r.skipPick]
+	m.log.Info("lead skipped", "lead", r.lead.ID, "reason", reason)
+	m.setFlash(T(m.lang, "camp.skipped", T(m.lang, "skip."+reason)), false)
+	m.cust.reset("", "", popNone)
+	return m.releaseCmd(*r.lead, reason, true)
 }

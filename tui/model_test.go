@@ -3,6 +3,7 @@ package tui
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"log/slog"
 	"strings"
 	"testing"
@@ -398,5 +399,16 @@ func TestStatusBarFromPolls(t *testing.T) {
 		if !strings.Contains(bar, w) {
 			t.Errorf("%q not on the bar:\n%s", w, bar)
 		}
+	}
+}
+
+// TestPhoneFailureInWords: a failed action is named in words, DTMF included
+// (digits are no key-map action, so they have no "key." entry).
+func TestPhoneFailureInWords(t *testing.T) {
+	d := newDesk(t, LangJA, 160, 48)
+	d.send(phoneResultMsg{op: "dtmf", callID: "c1", err: errors.New("the call is not in a state that allows this")})
+	s := ansi.Strip(d.screen())
+	if !strings.Contains(s, "ダイヤル信号(DTMF)を送信できませんでした") || strings.Contains(s, "!") {
+		t.Fatalf("the failure is not in words:\n%s", s)
 	}
 }

@@ -17,7 +17,8 @@ import (
 // the start of the call (company, own name, that it is a sales call, the kind
 // of product). Choices and checklist items form one selectable list, so the
 // same keys (ChoiceUp/ChoiceDown, Choose) follow a branch or tick an item;
-// required items that are not ticked block the wrap-up (Missing).
+// TickNext ticks the next unticked item, one key per disclosure as it is
+// said. Required items that are not ticked block the wrap-up (Missing).
 //
 // The pane is a value the root keeps; it holds a copy of the script, never a
 // pointer into the CRM client. Ticks belong to the call, not the node: going
@@ -94,6 +95,16 @@ func (p *scriptPane) Do(a keymap.Action) bool {
 			return true
 		}
 		return false
+	case keymap.TickNext:
+		// The disclosures are said in the order listed: one key each.
+		for i, it := range p.script.Checklist {
+			if !p.ticks[it.ID] {
+				p.ticks[it.ID] = true
+				p.cursor = len(p.current().Choices) + i
+				return true
+			}
+		}
+		return false
 	case keymap.ScriptBack:
 		if len(p.history) == 0 {
 			return false
@@ -103,21 +114,10 @@ func (p *scriptPane) Do(a keymap.Action) bool {
 		p.cursor = 0
 		return true
 	}
-	if n, ok := choiceNumber(a); ok {
+	if n, ok := a.Nth("choice"); ok {
 		return p.follow(n - 1)
 	}
 	return false
-}
-
-// choiceNumber maps Choice1..Choice9 to 1..9.
-func choiceNumber(a keymap.Action) (int, bool) {
-	for i, c := range []keymap.Action{keymap.Choice1, keymap.Choice2, keymap.Choice3, keymap.Choice4,
-		keymap.Choice5, keymap.Choice6, keymap.Choice7, keymap.Choice8, keymap.Choice9} {
-		if a == c {
-			return i + 1, true
-		}
-	}
-	return 0, false
 }
 
 // follow goes to choice i of the current node. A choice naming a node the

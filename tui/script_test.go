@@ -183,3 +183,25 @@ func TestScriptView(t *testing.T) {
 		t.Errorf("cursor scrolled away:\n%s", v)
 	}
 }
+
+// TestScriptTickNext: one key per disclosure, in the order listed; the
+// wrap-up is unblocked once every required item is ticked.
+func TestScriptTickNext(t *testing.T) {
+	var p scriptPane
+	p.lang = LangEN
+	s := fixtureScript()
+	s.Checklist = append(s.Checklist, crmclient.ChecklistItem{ID: "purpose", Label: "Purpose stated", LabelJA: "目的を伝えた", Required: true})
+	p.Load(s, nil)
+	if len(p.Missing()) != 2 {
+		t.Fatalf("missing %v", p.Missing())
+	}
+	if !p.Do(keymap.TickNext) || !slices.Equal(p.Missing(), []string{"Purpose stated"}) {
+		t.Fatalf("after one tick: %v", p.Missing())
+	}
+	if !p.Do(keymap.TickNext) || len(p.Missing()) != 0 {
+		t.Fatalf("after two ticks: %v", p.Missing())
+	}
+	if p.Do(keymap.TickNext) {
+		t.Error("a third tick did something with every item ticked")
+	}
+}

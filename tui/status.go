@@ -81,6 +81,9 @@ func (m *Model) statusBar(width int) string {
 	meters := T(lang, "bar.mic") + " " + meter(au.MicPeakDBFS) + " " + T(lang, "bar.spk") + " " + meter(au.SpeakerPeakDBFS)
 	l2 := []string{st.bar.Render(meters)}
 	counters := st.barDim.Render(m.agent.counters())
+	if m.camp != nil {
+		counters = st.barDim.Render(m.camp.barCounters(lang))
+	}
 	msg := m.message()
 	if msg != "" {
 		style := st.bar

@@ -112,8 +112,12 @@ func (w wrapupForm) resultLabel(r crmclient.ResultCode) string {
 func (w wrapupForm) build() *huh.Form {
 	v := w.v
 	opts := []huh.Option[string]{huh.NewOption(T(w.lang, "wrapup.choose"), "")}
-	for _, r := range w.c.Disposition.Results {
-		opts = append(opts, huh.NewOption(w.resultLabel(r), r.Code))
+	for i, r := range w.c.Disposition.Results {
+		label := w.resultLabel(r)
+		if i < 9 {
+			label = strconv.Itoa(i+1) + ". " + label // the digit picks it (keymap Result1…9)
+		}
+		opts = append(opts, huh.NewOption(label, r.Code))
 	}
 	groups := []*huh.Group{huh.NewGroup(
 		huh.NewSelect[string]().Key("code").Title(T(w.lang, "wrapup.result")).
@@ -252,6 +256,41 @@ func (w wrapupForm) field(f crmclient.FormField) huh.Field {
 			Validate(w.check(label, false, "2006-01-02 15:04", "wrapup.err.datetime"))
 	}
 	return huh.NewInput().Title(title).Value(p).CharLimit(500)
+}
+
+// PickResult picks the campaign's n-th result (1-based) when the form is on
+// its result page, the way a key on the result page does, and moves on to
+// the page that result needs next (its fields, the callback time, the
+// escalation), if any; a result that needs nothing more can be saved at
+// once. took is false elsewhere in the form (the key is then the field's).
+func (w *wrapupForm) PickResult(n int) (cmd tea.Cmd, took bool) {
+	f := w.form.GetFocusedField()
+	if f == nil || f.GetKey() != "code" || n < 1 || n > len(w.c.Disposition.Results) {
+		return nil, false
+	}
+	r := w.c.Disposition.Results[n-1]
+	w.v.code = r.Code
+	// The select shows the value it was built with: rebuild on the new one.
+	w.form = w.build()
+	cmds := []tea.Cmd{w.form.Init()}
+	if w.needsMore(r) {
+		cmds = append(cmds, w.form.NextGroup())
+	}
+	return tea.Sequence(cmds...), true
+}
+
+// needsMore reports whether result r has a page of its own after the first
+// one (fields for it, a callback time, an escalation) with something required.
+func (w wrapupForm) needsMore(r crmclient.ResultCode) bool {
+	if r.Has(crmclient.FlagCallback) || r.Has(crmclient.FlagEscalate) {
+		return true
+	}
+	for _, f := range w.c.Disposition.Fields {
+		if len(f.Codes) > 0 && f.AppliesTo(r.Code) {
+			return true
+		}
+	}
+	return false
 }
 
 // Init starts the form (focus, cursor blink, size request).
