@@ -29,6 +29,8 @@ const crmUsage = `opdesk crm — the reference CRM server
         users agent1 / agent2 / sv1 (passwords agent1-demo, agent2-demo, sv1-demo)
   opdesk crm import FILE.csv|FILE.xlsx --campaign ID [--db DSN] [--map …]
         import a call list into a campaign; rejected rows go to a report file
+  opdesk crm user add NAME [--role agent|supervisor] [--campaigns ID,ID] [--display-name N] [--db DSN]
+        create a user; the password comes from OPDESK_NEW_PASSWORD or standard input
 
 DSN is sqlite:PATH (default: sqlite:<state dir>/crm.db) or postgres://user@host/db.
 `
@@ -47,6 +49,8 @@ func runCRM(args []string, stdout, stderr io.Writer) int {
 		return runCRMSeed(args[1:], stdout, stderr)
 	case "import":
 		return runCRMImport(args[1:], stdout, stderr)
+	case "user":
+		return runCRMUser(args[1:], os.Stdin, stdout, stderr)
 	case "help", "--help", "-h":
 		fmt.Fprint(stdout, crmUsage)
 		return 0
@@ -70,6 +74,23 @@ func crmFlags(name string, stderr io.Writer) (*flag.FlagSet, *string) {
 	fs.SetOutput(stderr)
 	db := fs.String("db", defaultCRMDSN(), "database: sqlite:PATH or postgres://user@host/db")
 	return fs, db
+}
+
+// parseInterleaved parses flags that may come before, between or after the
+// positional arguments ("import FILE --campaign ID", "user add --role agent
+// NAME"): the flag package stops at the first argument that is not a flag,
+// so it parses again after each one. It returns the positional arguments.
+func parseInterleaved(fs *flag.FlagSet, args []string) ([]string, error) {
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, err
+		}
+		if fs.NArg() == 0 {
+			return pos, nil
+		}
+		pos, args = append(pos, fs.Arg(0)), fs.Args()[1:]
+	}
 }
 
 // openCRMStore opens the store, printing one sentence on failure.

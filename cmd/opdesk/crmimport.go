@@ -38,18 +38,9 @@ func runCRMImport(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprint(stderr, crmImportUsage)
 		fs.PrintDefaults()
 	}
-	// FILE usually comes first; the flag package stops at the first argument
-	// that is not a flag, so parse again after each one.
-	var files []string
-	for {
-		if err := fs.Parse(args); err != nil {
-			return 2
-		}
-		if fs.NArg() == 0 {
-			break
-		}
-		files = append(files, fs.Arg(0))
-		args = fs.Args()[1:]
+	files, err := parseInterleaved(fs, args)
+	if err != nil {
+		return 2
 	}
 	switch {
 	case len(files) != 1:

@@ -23,8 +23,9 @@ import (
 // searches and pops look like a real shop's.
 const (
 	demoCustomers = 3000
-	demoAgent     = "agent1"
-	demoPassword  = "agent1-demo" // the seeded demo user's documented password
+	// The demo operator works the support line and the outbound campaign.
+	demoAgent    = "agent2"
+	demoPassword = "agent2-demo" // the seeded demo user's documented password
 	demoCompany   = "オプデスク通販"
 )
 
@@ -62,6 +63,9 @@ func startDemo(ctx context.Context, log *slog.Logger, interval time.Duration) (_
 	if err := d.store.RecomputeCoPurchases(ctx); err != nil {
 		log.Warn("demo cross-sell statistics", "err", err)
 	}
+	if err := demoAroundTheClock(ctx, d.store); err != nil {
+		return nil, fmt.Errorf("demo campaign: %w", err)
+	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return nil, fmt.Errorf("demo CRM: %w", err)
@@ -86,6 +90,19 @@ func startDemo(ctx context.Context, log *slog.Logger, interval time.Duration) (_
 		return nil, fmt.Errorf("demo customer line: %w", err)
 	}
 	return d, nil
+}
+
+// demoAroundTheClock opens the demo's outbound campaign at every hour, so the
+// demo can dial at night too; a real campaign keeps the seeded 09:00–21:00
+// Tokyo window (or the one its supervisor sets).
+func demoAroundTheClock(ctx context.Context, st *crmserver.Store) error {
+	c, err := st.Campaign(ctx, crmserver.SeedOutboundCampaign)
+	if err != nil {
+		return err
+	}
+	c.Window.Start, c.Window.End = "00:00", "24:00"
+	_, err = st.UpdateCampaign(ctx, c.ID, c)
+	return err
 }
 
 // nationalNumbers writes E.164 numbers as a Japanese caller ID shows them

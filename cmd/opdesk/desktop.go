@@ -150,6 +150,7 @@ func runTUI(cfg *config.Config, log *slog.Logger, setup desktopSetup, stderr io.
 		PopTimeout: time.Duration(cfg.CRM.PopTimeoutMs) * time.Millisecond,
 		Notice:     joinNotices(notices),
 		Log:        log,
+		Outbound:   outboundOptions(cfg.Outbound),
 	}
 	if c.sw != nil {
 		sp := &switchingPhone{Phone: c.phone, dev: c.sw, cfg: cfg, log: log}
@@ -175,6 +176,18 @@ func runTUI(cfg *config.Config, log *slog.Logger, setup desktopSetup, stderr io.
 	}
 	log.Info("stopped")
 	return 0
+}
+
+// outboundOptions is the config's [outbound] as the desktop takes it.
+func outboundOptions(o config.Outbound) tui.Outbound {
+	return tui.Outbound{
+		Progressive:    o.Mode != "preview",
+		Countdown:      time.Duration(o.CountdownS) * time.Second,
+		RingTimeout:    time.Duration(o.RingTimeoutS) * time.Second,
+		CallerIDHeader: o.CallerIDHeader,
+		DialFormat:     o.DialFormat,
+		Poll:           time.Duration(o.PollS) * time.Second,
+	}
 }
 
 func noSoundNotice(lang tui.Lang) string {
