@@ -38,7 +38,7 @@ func TestApply(t *testing.T) {
 			// the checklist in the script, which sits over the call.
 			want: []string{`keys.hold: "esc" for hold in call hides back, which has "esc" in global (back's default key; rebind back too, or pick another key)`,
 				`keys.hold: "space" for tick_next in script hides hold, which has "space" in call (tick_next's default key; rebind tick_next too, or pick another key)`},
-			is:   ErrClash,
+			is: ErrClash,
 		},
 		{
 			name:      "one context only",

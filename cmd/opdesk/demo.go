@@ -26,7 +26,7 @@ const (
 	// The demo operator works the support line and the outbound campaign.
 	demoAgent    = "agent2"
 	demoPassword = "agent2-demo" // the seeded demo user's documented password
-	demoCompany   = "オプデスク通販"
+	demoCompany  = "オプデスク通販"
 )
 
 // demoEnv is what "opdesk demo" starts before the desktop: the reference
