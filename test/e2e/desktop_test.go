@@ -115,12 +115,24 @@ func national(t testing.TB, e164 string) string {
 	return strings.NewReplacer("-", "", " ", "", "(", "", ")", "").Replace(phonenumbers.Format(num, phonenumbers.NATIONAL))
 }
 
-// desktopConfig writes the config of an operator's desktop.
+// desktopConfig writes the config of an operator's desktop: SIP user
+// "operator", CRM user agent1.
 func desktopConfig(t testing.TB, k *peers.Kamailio, crmURL, lang string) (path, logPath string) {
+	return deskConfig(t, k, crmURL, deskOptions{SIPUser: "operator", CRMUser: "agent1", Lang: lang})
+}
+
+// deskOptions are the parts of a desktop's config that tests vary.
+type deskOptions struct {
+	SIPUser, CRMUser, Lang string
+	Extra                  string // more TOML sections, appended
+}
+
+// deskConfig writes a desktop's config file (tone:900 in, null out, debug log).
+func deskConfig(t testing.TB, k *peers.Kamailio, crmURL string, o deskOptions) (path, logPath string) {
 	dir := t.TempDir()
 	logPath = filepath.Join(dir, "opdesk.log")
 	cfg := fmt.Sprintf(`[sip]
-user = "operator"
+user = %q
 registrar = %q
 listen = "127.0.0.1:%d"
 
@@ -130,7 +142,7 @@ output = "null"
 
 [crm]
 url = %q
-user = "agent1"
+user = %q
 company = "オプデスク通販"
 
 [ui]
@@ -142,7 +154,7 @@ socket = %q
 [log]
 file = %q
 level = "debug"
-`, k.URI(), peers.FreePort(t), crmURL, lang, filepath.Join(dir, "ctl.sock"), logPath)
+%s`, o.SIPUser, k.URI(), peers.FreePort(t), crmURL, o.CRMUser, o.Lang, filepath.Join(dir, "ctl.sock"), logPath, o.Extra)
 	path = filepath.Join(dir, "config.toml")
 	if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)

@@ -3,6 +3,7 @@ package peers
 import (
 	"os"
 	"strings"
+	"time"
 )
 
 // SippMessage is one SIP message from sipp's -trace_msg log.
@@ -11,7 +12,13 @@ type SippMessage struct {
 	Received bool
 	// Text is the message as on the wire, lines joined with "\n".
 	Text string
+	// At is when sipp logged it (its time stamp, read in local time: sipp
+	// writes the machine's local clock); zero if the stamp is unreadable.
+	At time.Time
 }
+
+// sippStamp is the layout of the time stamp after the line of dashes.
+const sippStamp = "2006-01-02 15:04:05.000000"
 
 // StartLine is the message's first line ("INVITE sip:... SIP/2.0",
 // "SIP/2.0 200 OK").
@@ -106,6 +113,10 @@ func parseSippTrace(log string) []SippMessage {
 		if strings.HasPrefix(line, "----------") && i+2 < len(lines) && strings.Contains(lines[i+1], " message ") && lines[i+2] == "" {
 			flush()
 			cur = &SippMessage{Received: strings.Contains(lines[i+1], " received ")}
+			stamp := strings.TrimSpace(strings.TrimLeft(line, "-"))
+			if at, err := time.ParseInLocation(sippStamp, stamp, time.Local); err == nil {
+				cur.At = at
+			}
 			i += 2
 			continue
 		}

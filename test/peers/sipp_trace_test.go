@@ -1,6 +1,9 @@
 package peers
 
-import "testing"
+import (
+	"testing"
+	"time"
+)
 
 // TestParseSippTrace reads a -trace_msg log as sipp 3.6 writes it.
 func TestParseSippTrace(t *testing.T) {
@@ -31,5 +34,8 @@ func TestParseSippTrace(t *testing.T) {
 	}
 	if ring.Received || ring.Method() != "" || ring.RequestUser() != "" || ring.StartLine() != "SIP/2.0 180 Ringing" {
 		t.Errorf("180: %+v", ring)
+	}
+	if want := time.Date(2026, 12, 5, 7, 24, 41, 725480000, time.Local); !inv.At.Equal(want) {
+		t.Errorf("time stamp %v, want %v", inv.At, want)
 	}
 }
