@@ -59,8 +59,9 @@ type campaignRun struct {
 	leadCall string // the lead whose call is being placed or is up
 
 	// settled holds, per lead this desk finished (a wrap-up or an automatic
-	// outcome), its attempts before that call: until the CRM shows more, the
-	// lead is not dialed again (the outbox may still be delivering).
+	// outcome), its attempts before that call: while the outbox still holds
+	// undelivered work, a lead the CRM hands back with no more attempts than
+	// that is not dialed again (the CRM has not heard of the call yet).
 	settled map[string]int
 	// blocked are numbers this desk put on the do-not-call list (a refusal,
 	// a wrong number), dialed by nobody here even before the CRM has them.

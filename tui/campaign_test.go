@@ -418,3 +418,33 @@ func TestCampaignScriptPreview(t *testing.T) {
 		t.Errorf("a field is left unfilled:\n%s", s)
 	}
 }
+
+// TestCampaignNoRedialOnStaleAnswer: the CRM hands back the lead this desk
+// just settled (its result still in the outbox): not dialed again until the
+// outbox has delivered; then, if the CRM still offers it, it is callable.
+func TestCampaignNoRedialOnStaleAnswer(t *testing.T) {
+	d := newDesk(t, LangEN, 80, 24, func(o *Options) { o.Outbound = Outbound{Progressive: true} })
+	d.ob.delivered = false // the CRM is slow: the outcome waits in the outbox
+	l := fixtureLeads()[0]
+	d.crm.leads = []crmclient.Lead{l, l}
+	d.enterCampaign()
+	d.event(sip.Event{Type: sip.EvDialing, CallID: "out-1", Remote: "sip:0312345678@pbx.example"})
+	d.event(sip.Event{Type: sip.EvEnded, CallID: "out-1", Cause: sip.CauseBusy, Code: 486})
+	if got := d.phoneCalls("dialwith"); len(got) != 1 {
+		t.Fatalf("the same lead was dialed again on a stale answer: %v", got)
+	}
+	if s := ansi.Strip(d.screen()); !strings.Contains(s, "waiting for the CRM to record the last call") {
+		t.Fatalf("no word of the wait:\n%s", s)
+	}
+	// The outbox delivers; the CRM offers the lead again anyway (it refused
+	// the result): it is dialed.
+	d.ob.mu.Lock()
+	d.ob.delivered = true
+	d.ob.mu.Unlock()
+	d.crm.leads = []crmclient.Lead{l}
+	r := d.m.camp
+	d.send(askLeadMsg{r.gen, r.seq})
+	if got := d.phoneCalls("dialwith"); len(got) != 2 {
+		t.Fatalf("after delivery: %v", got)
+	}
+}

@@ -32,11 +32,13 @@ const (
 
 // Messages of the campaign run.
 type (
-	// leadMsg is the answer of NextLead (after a release, when the two were chained).
+	// leadMsg is the answer of NextLead (after a release, when the two were
+	// chained). pending is the outbox's undelivered items when it was asked.
 	leadMsg struct {
 		gen, seq int
 		lead     crmclient.Lead
 		err      error
+		pending  int
 	}
 	// askLeadMsg asks for a lead again after a wait.
 	askLeadMsg struct{ gen, seq int }
@@ -191,19 +193,29 @@ func (m *Model) nextLeadCmd() tea.Cmd {
 	r := m.camp
 	r.seq++
 	r.asking, r.lead, r.again = true, nil, time.Time{}
-	crm, id, gen, seq := m.o.CRM, r.c.ID, r.gen, r.seq
+	crm, ob, id, gen, seq := m.o.CRM, m.o.Outbox, r.c.ID, r.gen, r.seq
 	return func() tea.Msg {
 		ctx, cancel := context.WithTimeout(context.Background(), crmTimeout)
 		defer cancel()
-		l, err := crm.NextLead(ctx, id)
-		return leadMsg{gen, seq, l, err}
+		return askNext(ctx, crm, ob, id, gen, seq)
 	}
+}
+
+// askNext asks the CRM for campaign's next lead, noting the outbox's
+// undelivered items first (see campaignRun.settled).
+func askNext(ctx context.Context, crm CRM, ob Outbox, campaign string, gen, seq int) leadMsg {
+	msg := leadMsg{gen: gen, seq: seq}
+	if ob != nil {
+		msg.pending = ob.Stats().Pending
+	}
+	msg.lead, msg.err = crm.NextLead(ctx, campaign)
+	return msg
 }
 
 // releaseCmd gives lead l back with reason; with next it then asks for the
 // next lead in the same command, so the CRM sees the two in order.
 func (m *Model) releaseCmd(l crmclient.Lead, reason string, next bool) tea.Cmd {
-	crm := m.o.CRM
+	crm, ob := m.o.CRM, m.o.Outbox
 	var (
 		gen, seq int
 		campaign string
@@ -224,8 +236,7 @@ func (m *Model) releaseCmd(l crmclient.Lead, reason string, next bool) tea.Cmd {
 		if err != nil && !crmclient.HasCode(err, crmclient.CodeLeaseNotHeld) {
 			return leadMsg{gen: gen, seq: seq, err: err}
 		}
-		nl, err := crm.NextLead(ctx, campaign)
-		return leadMsg{gen, seq, nl, err}
+		return askNext(ctx, crm, ob, campaign, gen, seq)
 	}
 }
 
@@ -242,10 +253,15 @@ func (m *Model) gotLead(msg leadMsg) tea.Cmd {
 	}
 	l := msg.lead
 	if before, ok := r.settled[l.ID]; ok && l.Attempts <= before {
-		// The CRM has not recorded this desk's last call to the lead yet:
-		// never dial it twice on the strength of a stale answer.
-		r.wait = T(m.lang, "camp.catching_up")
-		return m.askLeadLater(catchUp)
+		if msg.pending > 0 {
+			// The CRM has not recorded this desk's last call to the lead
+			// yet: never dial it twice on the strength of a stale answer.
+			r.wait = T(m.lang, "camp.catching_up")
+			return m.askLeadLater(catchUp)
+		}
+		// Everything was delivered and the CRM still offers it (it refused
+		// the result, which the outbox parked): the lead is callable.
+		delete(r.settled, l.ID)
 	}
 	r.lead, r.wait, r.again, r.due = &l, "", time.Time{}, time.Time{}
 	m.log.Info("lead", "campaign", r.c.ID, "lead", l.ID, "attempts", l.Attempts, "status", l.Status)
