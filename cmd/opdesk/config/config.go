@@ -19,6 +19,8 @@ type Config struct {
 	UI    UI    `toml:"ui"`
 	// Outbound is how campaign leads are dialed.
 	Outbound Outbound `toml:"outbound"`
+	// Supervisor is the wallboard and monitoring.
+	Supervisor Supervisor `toml:"supervisor"`
 	// Keys are the [keys] section's rebindings, in the order they apply
 	// (the file's, then the environment's, then the flags'; a later one
 	// for the same action wins). The section's names are the desktop's
@@ -105,6 +107,22 @@ type UI struct {
 	// AutoReadyS, when above 0, makes the operator ready that many seconds
 	// after saving a wrap-up (for inbound teams); 0 means press ready.
 	AutoReadyS int `toml:"auto_ready_s"`
+	// MonitorIndicator is the team's policy on a supervisor listening in:
+	// "show" (default) puts it on the operator's status bar, "hide" only
+	// logs it.
+	MonitorIndicator string `toml:"monitor_indicator"`
+}
+
+// Supervisor is the [supervisor] section: the wallboard and monitoring.
+// A dial template names the PBX's own feature for a mode, {ext} standing for
+// the agent's extension (Asterisk ChanSpy: "*222{ext}"); a mode without a
+// template uses peer monitoring (a grant from the CRM, an INVITE to the
+// agent's opdesk).
+type Supervisor struct {
+	Listen   string `toml:"listen"`
+	Whisper  string `toml:"whisper"`
+	Barge    string `toml:"barge"`
+	LongACWS int    `toml:"long_acw_s"` // after-call work longer than this is highlighted (default 120)
 }
 
 // Outbound is the [outbound] section: how campaign leads are dialed.
@@ -176,6 +194,9 @@ const (
 	DefaultCallerIDHeader = "pai"
 	DefaultDialFormat     = "national"
 	DefaultPoll           = 30
+
+	DefaultMonitorIndicator = "show"
+	DefaultLongACW          = 120
 )
 
 // defaults returns the configuration before any file, variable or flag.
@@ -189,9 +210,11 @@ func defaults() Config {
 		},
 		Audio: Audio{Input: DefaultAudio, Output: DefaultAudio, Backend: DefaultBackend, Tones: DefaultTones,
 			Record: DefaultRecord, JitterMinMs: DefaultJitterMin, JitterMaxMs: DefaultJitterMax},
-		Media: Media{RTPPortMin: DefaultRTPPortMin, RTPPortMax: DefaultRTPPortMax},
-		Log:   Log{Level: DefaultLogLevel},
-		CRM:   CRM{Region: DefaultRegion, PopTimeoutMs: DefaultPopTimeout},
+		Media:      Media{RTPPortMin: DefaultRTPPortMin, RTPPortMax: DefaultRTPPortMax},
+		Log:        Log{Level: DefaultLogLevel},
+		CRM:        CRM{Region: DefaultRegion, PopTimeoutMs: DefaultPopTimeout},
+		UI:         UI{MonitorIndicator: DefaultMonitorIndicator},
+		Supervisor: Supervisor{LongACWS: DefaultLongACW},
 		Outbound: Outbound{Mode: DefaultOutboundMode, CountdownS: DefaultCountdown, RingTimeoutS: DefaultRingTimeout,
 			CallerIDHeader: DefaultCallerIDHeader, DialFormat: DefaultDialFormat, PollS: DefaultPoll},
 	}

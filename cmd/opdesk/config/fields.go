@@ -51,12 +51,17 @@ var fields = []field{
 	{key: "crm.pop_timeout_ms", what: "a number of milliseconds", ptr: func(c *Config) any { return &c.CRM.PopTimeoutMs }},
 	{key: "ui.lang", what: "ja or en", ptr: func(c *Config) any { return &c.UI.Lang }},
 	{key: "ui.auto_ready_s", what: "a number of seconds", ptr: func(c *Config) any { return &c.UI.AutoReadyS }},
+	{key: "ui.monitor_indicator", what: "show or hide", ptr: func(c *Config) any { return &c.UI.MonitorIndicator }},
 	{key: "outbound.mode", what: "progressive or preview", ptr: func(c *Config) any { return &c.Outbound.Mode }},
 	{key: "outbound.countdown_s", what: "a number of seconds", ptr: func(c *Config) any { return &c.Outbound.CountdownS }},
 	{key: "outbound.ring_timeout_s", what: "a number of seconds", ptr: func(c *Config) any { return &c.Outbound.RingTimeoutS }},
 	{key: "outbound.caller_id_header", what: "pai, from or both", ptr: func(c *Config) any { return &c.Outbound.CallerIDHeader }},
 	{key: "outbound.dial_format", what: "national or e164", ptr: func(c *Config) any { return &c.Outbound.DialFormat }},
 	{key: "outbound.poll_s", what: "a number of seconds", ptr: func(c *Config) any { return &c.Outbound.PollS }},
+	{key: "supervisor.listen", what: "a dial template with {ext}", ptr: func(c *Config) any { return &c.Supervisor.Listen }},
+	{key: "supervisor.whisper", what: "a dial template with {ext}", ptr: func(c *Config) any { return &c.Supervisor.Whisper }},
+	{key: "supervisor.barge", what: "a dial template with {ext}", ptr: func(c *Config) any { return &c.Supervisor.Barge }},
+	{key: "supervisor.long_acw_s", what: "a number of seconds", ptr: func(c *Config) any { return &c.Supervisor.LongACWS }},
 }
 
 func (f *field) section() string { s, _, _ := strings.Cut(f.key, "."); return s }

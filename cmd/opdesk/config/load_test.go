@@ -37,8 +37,10 @@ func TestDefaults(t *testing.T) {
 				Ctl:   Ctl{Socket: tt.socket},
 				Log:   Log{File: tt.logFile, Level: "info"},
 				CRM:   CRM{Region: "JP", PopTimeoutMs: 800},
+				UI:    UI{MonitorIndicator: "show"},
 				Outbound: Outbound{Mode: "progressive", CountdownS: 5, RingTimeoutS: 30, CallerIDHeader: "pai",
 					DialFormat: "national", PollS: 30},
+				Supervisor: Supervisor{LongACWS: 120},
 			}
 			if !reflect.DeepEqual(*cfg, want) {
 				t.Errorf("got  %#v\nwant %#v", cfg.Redacted(), want)

@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/netip"
 	"net/url"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -108,6 +109,7 @@ func (l *loader) validate() {
 	}
 	l.validateDesk()
 	l.validateOutbound()
+	l.validateSupervisor()
 
 	switch lvl := strings.ToLower(c.Log.Level); lvl {
 	case "debug", "info", "warn", "error":
@@ -206,6 +208,34 @@ func (l *loader) validateDesk() {
 	}
 	if s := c.UI.AutoReadyS; s < 0 || s > 3600 {
 		l.invalid("ui.auto_ready_s", fmt.Sprintf("must be from 0 (off) to 3600 seconds, got %d", s))
+	}
+	switch v := strings.ToLower(strings.TrimSpace(c.UI.MonitorIndicator)); v {
+	case "show", "hide":
+		c.UI.MonitorIndicator = v
+	default:
+		l.invalid("ui.monitor_indicator", fmt.Sprintf("must be show or hide, got %q", c.UI.MonitorIndicator))
+	}
+}
+
+// dialTemplate is a PBX feature code with the agent's extension in it:
+// "*222{ext}", "eavesdrop-{ext}", "sip:spy-{ext}@pbx.example.com".
+var dialTemplate = regexp.MustCompile(`^[A-Za-z0-9*#+._:@-]*\{ext\}[A-Za-z0-9*#+._:@-]*$`)
+
+// validateSupervisor checks the [supervisor] section.
+func (l *loader) validateSupervisor() {
+	s := &l.cfg.Supervisor
+	for _, t := range []struct {
+		key string
+		v   *string
+	}{{"supervisor.listen", &s.Listen}, {"supervisor.whisper", &s.Whisper}, {"supervisor.barge", &s.Barge}} {
+		*t.v = strings.TrimSpace(*t.v)
+		if *t.v != "" && !dialTemplate.MatchString(*t.v) {
+			l.invalid(t.key, fmt.Sprintf("must be a dial string with {ext} once where the agent's extension goes, "+
+				"such as \"*222{ext}\", got %q", *t.v))
+		}
+	}
+	if v := s.LongACWS; v < 10 || v > 3600 {
+		l.invalid("supervisor.long_acw_s", fmt.Sprintf("must be from 10 to 3600 seconds, got %d", v))
 	}
 }
 
