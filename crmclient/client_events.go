@@ -303,9 +303,10 @@ func (s *sseReader) readLine() ([]byte, error) {
 	}
 }
 
-// PostCallEvent announces that one of the caller's own calls started or ended, for
-// the supervisors' stream. Announcing the same phase of the same call again is
-// harmless (CallEventAck.Duplicate).
+// PostCallEvent announces that one of the caller's own calls started, ended or was
+// missed (rang unanswered; Abandoned when the caller hung up while it rang), for
+// the supervisors' stream and wallboard. Announcing the same phase of the same
+// call again is harmless (CallEventAck.Duplicate).
 func (c *Client) PostCallEvent(ctx context.Context, ev CallEventRequest) (CallEventAck, error) {
 	var out CallEventAck
 	err := c.do(ctx, http.MethodPost, "/v1/me/calls", nil, ev, &out)

@@ -25,6 +25,10 @@
 // desktop to show when calling may resume; DialString turns a stored E.164
 // number into what the PBX dials.
 //
+// GrantVerifier is the agent's side of monitor grants (VerifyGrant with the CRM's
+// key fetched and refreshed, against the calls the phone has up, once per grant).
+// Wallboard is a supervisor's day in figures, computed by the CRM.
+//
 // ScreenPop fetches a caller's card and, with a CardCache, shows the last known one
 // while the CRM is down. OutboxSender delivers the items of the durable outbox for
 // what operators type (crmclient/outbox) to the contract's idempotent routes.

@@ -35,7 +35,7 @@ func loadDoc(t *testing.T) openapiDoc {
 // each part of the contract lists its own (coreSchemaTypes here, the others beside
 // their types' tests).
 var schemaTypes = mergeSchemaTypes(coreSchemaTypes, contentSchemaTypes, campaignSchemaTypes, eventSchemaTypes,
-	counterSchemaTypes)
+	counterSchemaTypes, wallboardSchemaTypes)
 
 func mergeSchemaTypes(parts ...map[string]reflect.Type) map[string]reflect.Type {
 	all := map[string]reflect.Type{}

@@ -59,20 +59,33 @@ func (s Status) Valid() bool {
 	return false
 }
 
+// MaxSIPURI is the longest SIP URI the CRM stores for an agent (bytes).
+const MaxSIPURI = 256
+
 // AgentStateRequest is the body of PUT /v1/me/state. Reason is required with
 // not_ready and refused with any other status.
+//
+// SIPURI is where the desktop can be reached: its address of record
+// ("sip:op1@pbx.example.com"), to which a supervisor's desktop sends monitor
+// INVITEs and whose user part fills PBX dial templates. It must be a sip: or
+// sips: URI of at most MaxSIPURI bytes of visible ASCII (no spaces or control
+// characters). Empty keeps the one stored before, so state changes need not
+// repeat it.
 type AgentStateRequest struct {
 	State  Status `json:"state"`
 	Reason string `json:"reason,omitempty"`
+	SIPURI string `json:"sip_uri,omitempty"`
 }
 
-// AgentState is one agent's current status, since when.
+// AgentState is one agent's current status, since when, and the SIP URI their
+// desktop last published ("" when it never did).
 type AgentState struct {
 	User        string    `json:"user"`
 	DisplayName string    `json:"display_name"`
 	State       Status    `json:"state"`
 	Reason      string    `json:"reason,omitempty"`
 	Since       time.Time `json:"since"`
+	SIPURI      string    `json:"sip_uri,omitempty"`
 }
 
 // Customer is the card shown on a screen pop. Phones are E.164 ("+81312345678");

@@ -25,6 +25,10 @@ const (
 	// desktop announced it with POST /v1/me/calls.
 	EventCallStarted EventKind = "call_started"
 	EventCallEnded   EventKind = "call_ended"
+	// EventCallMissed carries a CallEvent: a call rang at the agent's desktop
+	// and was not answered (CallEvent.Abandoned: the caller hung up while it
+	// rang).
+	EventCallMissed EventKind = "call_missed"
 	// EventMonitorGranted carries a MonitorGranted: a supervisor obtained a grant
 	// to listen to, whisper to or barge into an agent's call (an audit trail of
 	// who listened to whom).
@@ -64,11 +68,13 @@ func (e Event) AgentState() (AgentState, error) {
 	return v, e.decode(EventAgentState, &v)
 }
 
-// Call decodes the data of an EventCallStarted or EventCallEnded.
+// Call decodes the data of an EventCallStarted, EventCallEnded or
+// EventCallMissed.
 func (e Event) Call() (CallEvent, error) {
 	var v CallEvent
-	if e.Kind == EventCallEnded {
-		return v, e.decode(EventCallEnded, &v)
+	switch e.Kind {
+	case EventCallEnded, EventCallMissed:
+		return v, e.decode(e.Kind, &v)
 	}
 	return v, e.decode(EventCallStarted, &v)
 }
@@ -95,21 +101,28 @@ func (e Event) decode(want EventKind, dst any) error {
 	return nil
 }
 
-// CallPhase says which end of a call a desktop announces.
+// CallPhase says which end of a call a desktop announces, or that it rang
+// unanswered.
 type CallPhase string
 
 // Call phases.
 const (
 	CallStarted CallPhase = "started" // answered or connected (not ringing)
 	CallEnded   CallPhase = "ended"
+	// CallMissed: the call rang and was not answered. With Abandoned the
+	// caller hung up while it rang; without, the operator declined it or it
+	// rang out (the PBX then offers it elsewhere). The wallboard's answer and
+	// abandon rates count these.
+	CallMissed CallPhase = "missed"
 )
 
 // CallEventRequest is the body of POST /v1/me/calls: the desktop announces that one
-// of its calls started or ended, so that supervisors see it live. CallID is the SIP
-// Call-ID, which is also what monitor grants and recordings name the call by.
-// Number is E.164 when the desktop could normalise it, else as received
+// of its calls started, ended or was missed, so that supervisors see it live. CallID
+// is the SIP Call-ID, which is also what monitor grants and recordings name the call
+// by. Number is E.164 when the desktop could normalise it, else as received
 // ("anonymous", an extension). At is when it happened on the desktop; the zero time
-// means "now" on the server.
+// means "now" on the server. Abandoned is only for CallMissed: true when the caller
+// hung up while it rang, false when it was declined or rang out.
 type CallEventRequest struct {
 	Event      CallPhase `json:"event"`
 	CallID     string    `json:"call_id"`
@@ -118,9 +131,11 @@ type CallEventRequest struct {
 	CustomerID string    `json:"customer_id,omitempty"`
 	CampaignID string    `json:"campaign_id,omitempty"`
 	At         time.Time `json:"at"`
+	Abandoned  bool      `json:"abandoned,omitempty"`
 }
 
-// CallEvent is the data of EventCallStarted and EventCallEnded.
+// CallEvent is the data of EventCallStarted, EventCallEnded and EventCallMissed.
+// Abandoned is set only on a missed call whose caller hung up while it rang.
 type CallEvent struct {
 	Agent      string    `json:"agent"`
 	CallID     string    `json:"call_id"`
@@ -129,6 +144,7 @@ type CallEvent struct {
 	CustomerID string    `json:"customer_id,omitempty"`
 	CampaignID string    `json:"campaign_id,omitempty"`
 	At         time.Time `json:"at"`
+	Abandoned  bool      `json:"abandoned,omitempty"`
 }
 
 // CallEventAck is the answer of POST /v1/me/calls. The same phase of the same call

@@ -124,10 +124,11 @@ func (s *Store) lastEventID(ctx context.Context) (int64, error) {
 	return id, nil
 }
 
-// RecordCallEvent stores a call_started or call_ended event announced by agent's
-// desktop. The number is normalised to E.164 with region when it is a phone
-// number, and kept as sent otherwise ("anonymous", an extension). The same phase
-// of the same call twice stores one event (ack.Duplicate on the second).
+// RecordCallEvent stores a call_started, call_ended or call_missed event announced
+// by agent's desktop. The number is normalised to E.164 with region when it is a
+// phone number, and kept as sent otherwise ("anonymous", an extension). The same
+// phase of the same call twice stores one event (ack.Duplicate on the second).
+// Abandoned is only accepted with the missed phase.
 func (s *Store) RecordCallEvent(ctx context.Context, agent string, req crmclient.CallEventRequest, region string) (crmclient.CallEventAck, error) {
 	var kind crmclient.EventKind
 	switch req.Event {
@@ -135,8 +136,13 @@ func (s *Store) RecordCallEvent(ctx context.Context, agent string, req crmclient
 		kind = crmclient.EventCallStarted
 	case crmclient.CallEnded:
 		kind = crmclient.EventCallEnded
+	case crmclient.CallMissed:
+		kind = crmclient.EventCallMissed
 	default:
-		return crmclient.CallEventAck{}, invalidf("event must be started or ended, not %q", req.Event)
+		return crmclient.CallEventAck{}, invalidf("event must be started, ended or missed, not %q", req.Event)
+	}
+	if req.Abandoned && req.Event != crmclient.CallMissed {
+		return crmclient.CallEventAck{}, invalidf("abandoned is only for missed calls (the caller hung up while it rang), not %s ones", req.Event)
 	}
 	if err := checkSIPCallID(req.CallID); err != nil {
 		return crmclient.CallEventAck{}, err
@@ -162,7 +168,7 @@ func (s *Store) RecordCallEvent(ctx context.Context, agent string, req crmclient
 		at = s.now().UTC().Truncate(time.Millisecond)
 	}
 	ev := crmclient.CallEvent{Agent: agent, CallID: req.CallID, Direction: req.Direction, Number: number,
-		CustomerID: req.CustomerID, CampaignID: req.CampaignID, At: at}
+		CustomerID: req.CustomerID, CampaignID: req.CampaignID, At: at, Abandoned: req.Abandoned}
 	var ack crmclient.CallEventAck
 	err := s.inTx(ctx, func(tx *tx) error {
 		var err error

@@ -33,7 +33,7 @@ type route struct {
 
 // routes is every operation; each area of the contract declares its own table
 // beside its handlers.
-var routes = slices.Concat(coreRoutes, contentRoutes, campaignRoutes, eventRoutes, counterRoutes)
+var routes = slices.Concat(coreRoutes, contentRoutes, campaignRoutes, eventRoutes, counterRoutes, wallboardRoutes)
 
 var coreRoutes = []route{
 	{"GET /openapi.json", public, (*api).openapi},
@@ -74,14 +74,15 @@ type api struct {
 	log     *slog.Logger
 	region  string
 	timeout time.Duration
-	ev      eventConfig // the event stream, monitor key and recordings (events_stream.go)
+	zone    *time.Location // the CRM's day (WithTimeZone)
+	ev      eventConfig    // the event stream, monitor key and recordings (events_stream.go)
 }
 
 // Handler returns the CRM's HTTP API over the store: the routes of openapi.json under
 // /v1/ plus /openapi.json, JSON errors for everything else (404, 405, panics).
 // Serve it with NewHTTPServer, which sets the connection timeouts.
 func (s *Store) Handler(opts ...HandlerOption) http.Handler {
-	h := &api{st: s, log: slog.New(slog.DiscardHandler), region: "JP", timeout: 5 * time.Second}
+	h := &api{st: s, log: slog.New(slog.DiscardHandler), region: "JP", timeout: 5 * time.Second, zone: defaultZone}
 	for _, o := range opts {
 		o(h)
 	}

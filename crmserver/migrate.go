@@ -14,7 +14,8 @@ type migration struct {
 }
 
 // migrations are applied in this order; each area of the CRM owns its steps.
-var migrations = []migration{migration1, contentMigration, campaignMigration, eventMigration, countersMigration}
+var migrations = []migration{migration1, contentMigration, campaignMigration, eventMigration, countersMigration,
+	wallboardMigration}
 
 var migration1 = migration{1, "users, sessions, agent states, customers, orders, calls", `
 CREATE TABLE users (

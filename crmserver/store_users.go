@@ -145,10 +145,15 @@ func (s *Store) userByToken(ctx context.Context, token string) (principal, error
 }
 
 // SetAgentState records a user's new state. Reason is required with not_ready and
-// refused otherwise, so the wallboard never shows a stale reason.
+// refused otherwise, so the wallboard never shows a stale reason. A SIP URI is
+// stored with it; an empty one keeps the URI stored before.
 func (s *Store) SetAgentState(ctx context.Context, userName string, req crmclient.AgentStateRequest) (crmclient.AgentState, error) {
 	if !req.State.Valid() {
 		return crmclient.AgentState{}, invalidf("state must be one of ready, not_ready, on_call, acw; got %q", req.State)
+	}
+	uri, err := checkSIPURI(req.SIPURI)
+	if err != nil {
+		return crmclient.AgentState{}, err
 	}
 	req.Reason = strings.TrimSpace(req.Reason)
 	switch {
@@ -163,12 +168,13 @@ func (s *Store) SetAgentState(ctx context.Context, userName string, req crmclien
 	st := crmclient.AgentState{State: req.State, Reason: req.Reason, Since: since.UTC()}
 	// The agent_state event is written in the same transaction, so the
 	// supervisors' stream shows exactly the states that were stored.
-	err := s.inTx(ctx, func(tx *tx) error {
-		err := tx.QueryRowContext(ctx, `INSERT INTO agent_states (user_id, state, reason, since)
-		SELECT id, ?, ?, ? FROM users WHERE name = ?
-		ON CONFLICT (user_id) DO UPDATE SET state = excluded.state, reason = excluded.reason, since = excluded.since
-		RETURNING (SELECT name FROM users WHERE id = user_id), (SELECT display_name FROM users WHERE id = user_id)`,
-			req.State, req.Reason, since.Unix(), userName).Scan(&st.User, &st.DisplayName)
+	err = s.inTx(ctx, func(tx *tx) error {
+		err := tx.QueryRowContext(ctx, `INSERT INTO agent_states (user_id, state, reason, since, sip_uri)
+		SELECT id, ?, ?, ?, ? FROM users WHERE name = ?
+		ON CONFLICT (user_id) DO UPDATE SET state = excluded.state, reason = excluded.reason, since = excluded.since,
+			sip_uri = CASE WHEN excluded.sip_uri = '' THEN agent_states.sip_uri ELSE excluded.sip_uri END
+		RETURNING (SELECT name FROM users WHERE id = user_id), (SELECT display_name FROM users WHERE id = user_id), sip_uri`,
+			req.State, req.Reason, since.Unix(), uri, userName).Scan(&st.User, &st.DisplayName, &st.SIPURI)
 		if err != nil {
 			return err
 		}
@@ -187,7 +193,7 @@ func (s *Store) SetAgentState(ctx context.Context, userName string, req crmclien
 
 // AgentStates lists every agent (role agent) with their current state, by name.
 func (s *Store) AgentStates(ctx context.Context) ([]crmclient.AgentState, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT u.name, u.display_name, a.state, a.reason, a.since
+	rows, err := s.db.QueryContext(ctx, `SELECT u.name, u.display_name, a.state, a.reason, a.since, a.sip_uri
 		FROM users u JOIN agent_states a ON a.user_id = u.id
 		WHERE u.role = 'agent' ORDER BY u.name`)
 	if err != nil {
@@ -198,7 +204,7 @@ func (s *Store) AgentStates(ctx context.Context) ([]crmclient.AgentState, error)
 	for rows.Next() {
 		var a crmclient.AgentState
 		var since int64
-		if err := rows.Scan(&a.User, &a.DisplayName, &a.State, &a.Reason, &since); err != nil {
+		if err := rows.Scan(&a.User, &a.DisplayName, &a.State, &a.Reason, &since, &a.SIPURI); err != nil {
 			return nil, fmt.Errorf("agent states: %w", err)
 		}
 		a.Since = unixTime(since)
@@ -223,4 +229,34 @@ func (j jsonColumn) Scan(src any) error {
 		return fmt.Errorf("json column: unexpected %T", src)
 	}
 	return json.Unmarshal(b, j.dst)
+}
+
+// checkSIPURI accepts where an agent's desktop can be reached: "" (keep the
+// stored one) or a sip: or sips: URI (RFC 3261 §19.1) of at most
+// crmclient.MaxSIPURI bytes of visible ASCII with a host.
+// The scheme, which is case-insensitive, is returned in lower case; the rest is
+// kept as sent (only the desktop's PBX interprets it).
+func checkSIPURI(uri string) (string, error) {
+	if uri == "" {
+		return "", nil
+	}
+	if len(uri) > crmclient.MaxSIPURI {
+		return "", invalidf("sip_uri must be at most %d bytes, not %d", crmclient.MaxSIPURI, len(uri))
+	}
+	for i := 0; i < len(uri); i++ {
+		if uri[i] <= ' ' || uri[i] > '~' {
+			return "", invalidf("sip_uri must be visible ASCII without spaces or control characters, such as sip:op1@pbx.example.com")
+		}
+	}
+	scheme, rest, _ := strings.Cut(uri, ":")
+	scheme = strings.ToLower(scheme)
+	host, _, _ := strings.Cut(rest, ";") // before the URI parameters and headers
+	host, _, _ = strings.Cut(host, "?")
+	if i := strings.LastIndexByte(host, '@'); i >= 0 {
+		host = host[i+1:]
+	}
+	if scheme != "sip" && scheme != "sips" || host == "" {
+		return "", invalidf("sip_uri must be a sip: or sips: URI such as sip:op1@pbx.example.com, not %q", uri)
+	}
+	return scheme + ":" + rest, nil
 }
