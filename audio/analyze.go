@@ -125,3 +125,34 @@ func RMS(samples []int16) float64 {
 	}
 	return math.Sqrt(sum/float64(len(samples))) / 32768
 }
+
+// ToneShare returns the share (0..1) of samples' energy (mono, at rate Hz)
+// that is at hz: the Goertzel power of one DFT bin per 20 ms block, summed
+// over the blocks, so that the phase jumps a jitter buffer or a lost packet
+// leaves in a received tone do not cancel it out. A clean sine at hz reads
+// ≈1, silence and other tones more than a bin (50 Hz) away ≈0; a mix of
+// equally loud tones reads ≈1/n for each. Tests judge who hears whom with
+// it; it allocates nothing.
+func ToneShare(samples []int16, rate int, hz float64) float64 {
+	block := rate / 50
+	if block < 2 {
+		return 0
+	}
+	coeff := 2 * math.Cos(2*math.Pi*hz/float64(rate))
+	var power, energy float64
+	for start := 0; start+block <= len(samples); start += block {
+		var s1, s2 float64
+		for _, v := range samples[start : start+block] {
+			f := float64(v)
+			energy += f * f
+			s1, s2 = f+coeff*s1-s2, s1
+		}
+		power += s1*s1 + s2*s2 - coeff*s1*s2
+	}
+	if energy == 0 {
+		return 0
+	}
+	// A sine of amplitude A gives power (A·n/2)² per block of n samples
+	// and energy A²·n/2.
+	return power / energy / (float64(block) / 2)
+}

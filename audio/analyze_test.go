@@ -101,3 +101,39 @@ func BenchmarkDominantFrequency1s8k(b *testing.B) {
 		_ = DominantFrequency(s, SampleRate)
 	}
 }
+
+// TestToneShare: a clean tone is all share, an equal mix of two halves,
+// a tone elsewhere and silence none; a phase jump (a lost packet) between
+// blocks does not cancel the tone.
+func TestToneShare(t *testing.T) {
+	mix := func(a, b []int16) []int16 {
+		out := make([]int16, len(a))
+		for i := range a {
+			out[i] = a[i] + b[i]
+		}
+		return out
+	}
+	six, nine := sine(600, SampleRate, 1, 0.3, 0), sine(900, SampleRate, 1, 0.3, 1)
+	jumped := append(sine(600, SampleRate, 0.5, 0.3, 0), sine(600, SampleRate, 0.5, 0.3, 2)...)
+	for _, c := range []struct {
+		name     string
+		x        []int16
+		rate     int
+		hz       float64
+		min, max float64
+	}{
+		{"clean", six, SampleRate, 600, 0.95, 1.05},
+		{"other tone", six, SampleRate, 1200, 0, 0.01},
+		{"silence", make([]int16, 8000), SampleRate, 600, 0, 0},
+		{"half of a mix", mix(six, nine), SampleRate, 900, 0.45, 0.55},
+		{"phase jump", jumped, SampleRate, 600, 0.95, 1.05},
+		{"48 kHz", sine(1200, 48000, 1, 0.3, 0), 48000, 1200, 0.95, 1.05},
+	} {
+		if got := ToneShare(c.x, c.rate, c.hz); got < c.min || got > c.max {
+			t.Errorf("%s: share at %v Hz %.3f, want %.2f..%.2f", c.name, c.hz, got, c.min, c.max)
+		}
+	}
+	if n := testing.AllocsPerRun(10, func() { ToneShare(six, SampleRate, 600) }); n != 0 {
+		t.Errorf("ToneShare allocates %v times", n)
+	}
+}

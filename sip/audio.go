@@ -1,6 +1,7 @@
 package sip
 
 import (
+	"sync/atomic"
 	"time"
 
 	"github.com/opdesk/opdesk/audio"
@@ -52,13 +53,20 @@ func (p *Phone) outputIsDevice() bool {
 	return p.cfg.Device != nil && audio.IsDeviceSpec(p.cfg.Output)
 }
 
-// callSource is a call's input: it meters what the operator says and, while
-// the call is recorded with a beep, mixes the recording beep into what the
-// far end hears. Pulled by the call's media clock only.
+// callSource is a call's input: it meters what the operator says, hands
+// the microphone to a monitor session (monitor_audio.go) and mixes the
+// supervisor in while barging, and, while the call is recorded with a
+// beep, mixes the recording beep into what the far end hears. Pulled by
+// the call's media clock only.
+//
+// The supervisor hears the microphone as it is: mute (which the stream
+// applies after this) keeps the customer from hearing the operator, not
+// the supervisor, so an operator can answer a whisper on mute.
 type callSource struct {
 	src     audio.Source
 	meter   *audio.Meter
-	beep    *audio.TonePattern // nil: no beep
+	mon     atomic.Pointer[monitorAudio] // nil: not monitored
+	beep    *audio.TonePattern           // nil: no beep
 	beeping func() bool
 	scratch []int16
 }
@@ -66,6 +74,12 @@ type callSource struct {
 func (s *callSource) ReadFrame(f []int16) error {
 	err := s.src.ReadFrame(f)
 	s.meter.Update(f)
+	if m := s.mon.Load(); m != nil {
+		if err != nil {
+			clear(f) // the stream sends silence for a failed source
+		}
+		m.spoken(f)
+	}
 	if s.beep != nil && s.beeping() {
 		_ = s.beep.ReadFrame(s.scratch)
 		addSat(f, s.scratch)
@@ -73,24 +87,32 @@ func (s *callSource) ReadFrame(f []int16) error {
 	return err
 }
 
-// callSink is a call's output: it meters what the operator hears and mixes
-// the key-press feedback in (not into the recording: the stream's Tap sees
-// the frame before this).
+// callSink is a call's output: it meters what the operator hears, hands
+// the customer to a monitor session and mixes a whispering or barging
+// supervisor in, and mixes the key-press feedback in. Neither the
+// supervisor nor the feedback is in the recording: the stream's Tap sees
+// the frame before this.
 type callSink struct {
 	sink     audio.Sink
 	meter    *audio.Meter
-	feedback *audio.DTMFFeedback // nil: none
+	mon      atomic.Pointer[monitorAudio] // nil: not monitored
+	feedback *audio.DTMFFeedback          // nil: none
 	scratch  []int16
 }
 
 func (s *callSink) WriteFrame(f []int16) error {
 	s.meter.Update(f)
-	if s.feedback == nil {
+	m := s.mon.Load()
+	if s.feedback == nil && m == nil {
 		return s.sink.WriteFrame(f)
 	}
 	out := s.scratch[:len(f)]
-	copy(out, f)
-	if s.feedback.ReadFrame(s.scratch[len(f):][:len(f)]) == nil {
+	if m != nil {
+		m.heard(f, out)
+	} else {
+		copy(out, f)
+	}
+	if s.feedback != nil && s.feedback.ReadFrame(s.scratch[len(f):][:len(f)]) == nil {
 		addSat(out, s.scratch[len(f):][:len(f)])
 	}
 	return s.sink.WriteFrame(out)
@@ -122,6 +144,7 @@ func (c *call) wrapAudio() {
 	}
 	c.srcRaw, c.sinkRaw = c.src, c.sink
 	c.src, c.sink = src, snk
+	c.taps = callTaps{src: src, sink: snk}
 }
 
 // tonePlayer plays a tone pattern on a device every 20 ms until stopped.

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"sort"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -39,6 +38,13 @@ type call struct {
 
 	ringTimeout time.Duration // outbound: set before the INVITE goes out
 	rang        atomic.Bool   // outbound: a 180 or 183 came (see onWire)
+	grant       bool          // outbound: the INVITE carries a monitor grant
+
+	// mon, set at creation, makes the call mon's monitor session (agent's
+	// side); taps are where a session taps into this call (zero for a
+	// session). See monitor.go.
+	mon  *monitor
+	taps callTaps
 
 	mu           sync.Mutex
 	state        CallState
@@ -63,11 +69,21 @@ type call struct {
 	tone         *tonePlayer // ringback or ringer while it sounds
 	srcRaw       audio.Source
 	sinkRaw      audio.Sink
+	watched      *monitor // the monitor session on this call, if any
+	svMode       string   // supervisor's side: the mode the agent's phone applied
 }
 
 // newCall registers a call with the phone and gives it media resources.
 func (p *Phone) newCall(dir Direction, remote gsip.Uri, remoteName string) (*call, error) {
+	return p.makeCall(dir, remote, remoteName, nil)
+}
+
+// makeCall is newCall; a non-nil mon makes the call mon's monitor session,
+// whose ends are mon's rings: it never opens an endpoint or holds the sound
+// card.
+func (p *Phone) makeCall(dir Direction, remote gsip.Uri, remoteName string, mon *monitor) (*call, error) {
 	c := &call{
+		mon:        mon,
 		p:          p,
 		dir:        dir,
 		remote:     remote,
@@ -91,23 +107,38 @@ func (p *Phone) newCall(dir Direction, remote gsip.Uri, remoteName string) (*cal
 	if err != nil {
 		return nil, fmt.Errorf("no RTP port free on %s: %w", p.rtpIP, err)
 	}
-	if c.src, err = p.openSource(dir, remote); err != nil {
-		c.stream.Close()
-		return nil, fmt.Errorf("audio input: %w", err)
+	if mon != nil {
+		mon.session = c
+		c.src = &monitorSource{au: mon.au, scratch: make([]int16, audio.FrameSamples)}
+		c.sink = &monitorSink{au: mon.au}
+	} else if err := c.openEnds(dir, remote); err != nil {
+		return nil, err
 	}
-	if c.sink, err = p.openSink(); err != nil {
-		closeIf(c.src)
-		c.stream.Close()
-		return nil, fmt.Errorf("audio output: %w", err)
-	}
-	c.wrapAudio()
-	p.holdCards()
 	p.mu.Lock()
 	p.nextCallID++
 	c.id = strconv.Itoa(p.nextCallID)
 	p.calls[c.id] = c
 	p.mu.Unlock()
 	return c, nil
+}
+
+// openEnds opens a call's input and output, wraps them (meters, feedback,
+// beep, monitor taps) and holds the sound card for the call.
+func (c *call) openEnds(dir Direction, remote gsip.Uri) error {
+	p := c.p
+	var err error
+	if c.src, err = p.openSource(dir, remote); err != nil {
+		c.stream.Close()
+		return fmt.Errorf("audio input: %w", err)
+	}
+	if c.sink, err = p.openSink(); err != nil {
+		closeIf(c.src)
+		c.stream.Close()
+		return fmt.Errorf("audio output: %w", err)
+	}
+	c.wrapAudio()
+	p.holdCards()
+	return nil
 }
 
 // openSource opens a call's input: Config.SourceFor's, the shared sound
@@ -144,7 +175,9 @@ func closeIf(v any) {
 // bindCallID makes the call findable by its SIP Call-ID.
 func (c *call) bindCallID(id string) {
 	c.p.mu.Lock()
+	c.mu.Lock()
 	c.callID = id
+	c.mu.Unlock()
 	c.p.byCallID[id] = c
 	c.p.mu.Unlock()
 }
@@ -204,8 +237,8 @@ func (c *call) applyMedia(m sdp.Media, early, remoteOffer bool) error {
 	started := c.mediaStarted
 	c.mediaStarted = true
 	c.mu.Unlock()
-	if c.p.isMuted() {
-		c.stream.SetMuted(true)
+	if c.mon == nil && c.p.isMuted() {
+		c.stream.SetMuted(true) // a monitor session is never muted: it is the supervisor's ear
 	}
 	var err error
 	if started {
@@ -213,7 +246,7 @@ func (c *call) applyMedia(m sdp.Media, early, remoteOffer bool) error {
 	} else {
 		err = c.stream.Start(params)
 	}
-	if changedHold {
+	if changedHold && c.mon == nil {
 		if remoteHeld {
 			c.p.publish(c.event(EvRemoteHeld, "the other side put the call on hold"))
 		} else {
@@ -259,8 +292,8 @@ func (c *call) getState() CallState {
 func (c *call) event(t EventType, text string) Event {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return Event{Type: t, CallID: c.id, Remote: c.remote.String(), RemoteName: c.remoteName,
-		Direction: c.dir.String(), Text: text}
+	return Event{Type: t, CallID: c.id, SIPCallID: c.callID, Remote: c.remote.String(),
+		RemoteName: c.remoteName, Direction: c.dir.String(), Text: text}
 }
 
 // end finishes the call once: media closed, removed from the phone, event out.
@@ -281,13 +314,21 @@ func (c *call) end(cause string, code int, text string) {
 		c.stopTone()
 		closeIf(c.srcRaw)
 		closeIf(c.sinkRaw)
-		c.p.releaseCards()
+		if c.mon == nil {
+			c.p.releaseCards()
+		}
 		c.p.mu.Lock()
 		delete(c.p.calls, c.id)
 		if c.callID != "" && c.p.byCallID[c.callID] == c {
 			delete(c.p.byCallID, c.callID)
 		}
 		c.p.mu.Unlock()
+		if c.mon != nil {
+			c.mon.ended(cause)
+			close(c.done)
+			return
+		}
+		c.endWatch()
 		ev := c.event(EvEnded, text)
 		ev.Cause, ev.Code = cause, code
 		ev.Rang = c.dir == Outbound && c.rang.Load()
@@ -299,67 +340,10 @@ func (c *call) end(cause string, code int, text string) {
 
 var errCallEnded = fmt.Errorf("call ended")
 
-func (c *call) info() CallInfo {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	ci := CallInfo{
-		ID:         c.id,
-		State:      c.state.String(),
-		Direction:  c.dir.String(),
-		Remote:     c.remote.String(),
-		RemoteName: c.remoteName,
-		Held:       c.held,
-		RemoteHeld: c.remoteHeld,
-	}
-	if c.hasNeg {
-		ci.Codec = c.neg.Codec
-	}
-	if c.rec != nil {
-		ci.Recording = c.rec.path
-	}
-	if !c.answeredAt.IsZero() {
-		ci.Duration = time.Since(c.answeredAt).Round(time.Millisecond)
-		ci.DurationSec = ci.Duration.Seconds()
-	}
-	if c.mediaStarted {
-		st := c.stream.Stats()
-		mi := &MediaInfo{
-			Local:           fmt.Sprintf("%s:%d", c.p.rtpIP, c.stream.LocalPort()),
-			PacketsSent:     st.PacketsSent,
-			PacketsReceived: st.PacketsReceived,
-			Lost:            st.Lost,
-			JitterMs:        st.JitterMs,
-
-			RTCPSent:           st.RTCPSent,
-			RTCPReceived:       st.RTCPReceived,
-			RemoteLossFraction: st.RemoteLossFraction,
-			RemoteJitterMs:     st.RemoteJitterMs,
-			RTTMs:              st.RTTMs,
-		}
-		if c.hasNeg {
-			if a := c.neg.Addr(); a != nil {
-				mi.Remote = a.String()
-			}
-			mi.LocalDirection = c.neg.Direction.String()
-			mi.RemoteDirection = c.neg.RemoteDirection.String()
-		}
-		if st.Latched != "" {
-			mi.Remote = st.Latched
-		}
-		ci.Media = mi
-	}
-	return ci
-}
-
-func sortCalls(cs []CallInfo) {
-	sort.Slice(cs, func(i, j int) bool {
-		a, _ := strconv.Atoi(cs[i].ID)
-		b, _ := strconv.Atoi(cs[j].ID)
-		return a < b
-	})
-}
-
 func (c *call) onDTMF(d rune) {
+	if c.mon != nil {
+		return // the supervisor's keys are not the operator's business
+	}
 	ev := c.event(EvDTMF, "")
 	ev.Digit = string(d)
 	c.p.publish(ev)
@@ -422,7 +406,8 @@ func (p *Phone) isMuted() bool {
 	return p.muted
 }
 
-// find returns the call with id, or the only call that fits when id is "".
+// find returns the call with id, or the only call that fits when id is "";
+// a monitor session is only ever found by its id.
 func (p *Phone) find(id string, fits func(CallState) bool) (*call, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -435,7 +420,7 @@ func (p *Phone) find(id string, fits func(CallState) bool) (*call, error) {
 	}
 	var found *call
 	for _, c := range p.calls {
-		if fits != nil && !fits(c.getState()) {
+		if c.mon != nil || fits != nil && !fits(c.getState()) {
 			continue
 		}
 		if found != nil {

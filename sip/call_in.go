@@ -5,6 +5,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/emiago/sipgo"
 	gsip "github.com/emiago/sipgo/sip"
 
 	"github.com/opdesk/opdesk/sip/sdp"
@@ -12,7 +13,8 @@ import (
 
 // onInvite handles a new INVITE, or a re-INVITE when it carries a To tag.
 // It blocks until the INVITE has a final response: sipgo terminates the
-// server transaction when the handler returns.
+// server transaction when the handler returns. An INVITE carrying a grant
+// is a supervisor's monitor session (monitor.go): it never rings.
 func (p *Phone) onInvite(req *gsip.Request, tx gsip.ServerTransaction) {
 	if to := req.To(); to != nil {
 		if _, ok := to.Params.Get("tag"); ok {
@@ -25,6 +27,10 @@ func (p *Phone) onInvite(req *gsip.Request, tx gsip.ServerTransaction) {
 		return
 	}
 	_ = tx.Respond(gsip.NewResponseFromRequest(req, 100, "Trying", nil))
+	if h := req.GetHeader(grantHeader); h != nil {
+		p.onMonitorInvite(req, tx, strings.TrimSpace(h.Value()))
+		return
+	}
 
 	var replaced *call
 	if h := req.GetHeader("Replaces"); h != nil {
@@ -35,49 +41,11 @@ func (p *Phone) onInvite(req *gsip.Request, tx gsip.ServerTransaction) {
 		}
 	}
 
-	sess, err := p.dua.ReadInvite(req, tx)
-	if err != nil {
-		p.log.Warn("bad INVITE", "err", err)
-		_ = tx.Respond(gsip.NewResponseFromRequest(req, 400, "Bad Request", nil))
+	c, sess, answer, neg := p.takeInvite(req, tx, nil)
+	if c == nil {
 		return
 	}
 	defer sess.Close()
-	remote, name := callerOf(req)
-	c, err := p.newCall(Inbound, remote, name)
-	if err != nil {
-		p.log.Error("cannot take call", "err", err)
-		_ = sess.Respond(500, "Server Internal Error", nil)
-		p.publish(Event{Type: EvWarning, Remote: remote.String(), Text: "an incoming call could not be taken: " + err.Error()})
-		return
-	}
-	c.mu.Lock()
-	c.uas = sess
-	c.mu.Unlock()
-	c.bindCallID(req.CallID().Value())
-
-	var answer []byte
-	var neg sdp.Media
-	if offer := req.Body(); len(offer) > 0 {
-		answer, neg, err = c.sess.Answer(offer, c.local())
-		if err != nil {
-			code, reason := 488, "Not Acceptable Here"
-			if !errors.Is(err, sdp.ErrNoCommonCodec) {
-				code, reason = 400, "Bad Request"
-			}
-			hdr := gsip.NewHeader("Warning", `305 opdesk "`+warningText(err)+`"`)
-			_ = sess.Respond(code, reason, nil, hdr)
-			c.end(CauseNoCodec, code, "an incoming call was refused: "+err.Error())
-			return
-		}
-	} else {
-		// Delayed offer: we offer in the 200 and the ACK answers.
-		answer, err = c.sess.Offer(c.local())
-		if err != nil {
-			_ = sess.Respond(500, "Server Internal Error", nil)
-			c.end(CauseError, 500, err.Error())
-			return
-		}
-	}
 
 	if replaced != nil {
 		// Attended transfer to us (RFC 3891): take the new call at once.
@@ -87,7 +55,7 @@ func (p *Phone) onInvite(req *gsip.Request, tx gsip.ServerTransaction) {
 		ev := c.event(EvIncoming, "incoming call from "+displayOf(c))
 		p.publish(ev)
 		c.startRinger()
-		p.log.Info("incoming call", "call", c.id, "from", remote.String())
+		p.log.Info("incoming call", "call", c.id, "from", c.remote.String())
 	}
 
 	select {
@@ -111,24 +79,100 @@ func (p *Phone) onInvite(req *gsip.Request, tx gsip.ServerTransaction) {
 		return
 	}
 
-	if len(req.Body()) > 0 {
-		if err := c.applyMedia(neg, false, true); err != nil {
-			p.log.Warn("media start failed", "call", c.id, "err", err)
-		}
-	}
-	c.setState(StateActive)
-	close(c.answered)
+	c.markAnswered(req, neg)
 	c.answeredMedia()
 	p.publish(c.event(EvAnswered, "answered"))
 	if replaced != nil {
 		go replaced.hangup(p.ctx, CauseReplaced, "the call was taken over by a transfer")
 	}
-	// RespondSDP retransmits the 200 until the ACK arrives (or 64*T1).
-	if err := sess.RespondSDP(answer); err != nil && c.getState() != StateEnded {
-		p.log.Warn("no ACK for our 200 OK", "call", c.id, "err", err)
-		c.bye()
-		c.end(CauseError, 0, "the caller's phone never confirmed the answer (no ACK)")
+	c.confirm(sess, answer, "the caller's phone never confirmed the answer (no ACK)")
+}
+
+// markAnswered starts the media the INVITE's offer negotiated and marks c
+// answered.
+func (c *call) markAnswered(req *gsip.Request, neg sdp.Media) {
+	if len(req.Body()) > 0 {
+		if err := c.applyMedia(neg, false, true); err != nil {
+			c.p.log.Warn("media start failed", "call", c.id, "err", err)
+		}
 	}
+	c.setState(StateActive)
+	close(c.answered)
+}
+
+// confirm sends our 200 OK with answer (and hdrs) and waits for the ACK:
+// sipgo retransmits the 200 until it comes, or for 64*T1 (RFC 3261
+// §13.3.1.4). Without one the call ends with a BYE and noACK as the words.
+func (c *call) confirm(sess *sipgo.DialogServerSession, answer []byte, noACK string, hdrs ...gsip.Header) {
+	res := gsip.NewSDPResponseFromRequest(sess.InviteRequest, answer) // it carries our To tag
+	for _, h := range hdrs {
+		res.AppendHeader(h)
+	}
+	if err := sess.WriteResponse(res); err != nil && c.getState() != StateEnded {
+		c.p.log.Warn("no ACK for our 200 OK", "call", c.id, "err", err)
+		c.bye()
+		c.end(CauseError, 0, noACK)
+	}
+}
+
+// takeInvite reads a new INVITE into a dialog and a new call (mon: the
+// call is mon's monitor session) with our SDP for it. When it cannot, it
+// has responded, closed the dialog and returns a nil call; else the caller
+// closes sess once the INVITE has its final response.
+func (p *Phone) takeInvite(req *gsip.Request, tx gsip.ServerTransaction, mon *monitor) (c *call, sess *sipgo.DialogServerSession, answer []byte, neg sdp.Media) {
+	sess, err := p.dua.ReadInvite(req, tx)
+	if err != nil {
+		p.log.Warn("bad INVITE", "err", err)
+		_ = tx.Respond(gsip.NewResponseFromRequest(req, 400, "Bad Request", nil))
+		return nil, nil, nil, neg
+	}
+	remote, name := callerOf(req)
+	if c, err = p.makeCall(Inbound, remote, name, mon); err != nil {
+		p.log.Error("cannot take call", "err", err)
+		_ = sess.Respond(500, "Server Internal Error", nil)
+		_ = sess.Close()
+		if mon == nil {
+			p.publish(Event{Type: EvWarning, Remote: remote.String(), Text: "an incoming call could not be taken: " + err.Error()})
+		}
+		return nil, nil, nil, neg
+	}
+	c.mu.Lock()
+	c.uas = sess
+	c.mu.Unlock()
+	c.bindCallID(req.CallID().Value())
+	answer, neg, ok := c.answerInvite(sess, req)
+	if !ok {
+		_ = sess.Close()
+		return nil, nil, nil, neg
+	}
+	return c, sess, answer, neg
+}
+
+// answerInvite builds our SDP for an INVITE: the answer to its offer, or
+// our offer when it has none (delayed offer: the ACK answers). When there
+// is none to give it responds with the error, ends c and returns !ok.
+func (c *call) answerInvite(sess *sipgo.DialogServerSession, req *gsip.Request) (answer []byte, neg sdp.Media, ok bool) {
+	offer := req.Body()
+	var err error
+	if len(offer) == 0 {
+		if answer, err = c.sess.Offer(c.local()); err != nil {
+			_ = sess.Respond(500, "Server Internal Error", nil)
+			c.end(CauseError, 500, err.Error())
+			return nil, neg, false
+		}
+		return answer, neg, true
+	}
+	if answer, neg, err = c.sess.Answer(offer, c.local()); err != nil {
+		code, reason := 488, "Not Acceptable Here"
+		if !errors.Is(err, sdp.ErrNoCommonCodec) {
+			code, reason = 400, "Bad Request"
+		}
+		hdr := gsip.NewHeader("Warning", `305 opdesk "`+warningText(err)+`"`)
+		_ = sess.Respond(code, reason, nil, hdr)
+		c.end(CauseNoCodec, code, "an incoming call was refused: "+err.Error())
+		return nil, neg, false
+	}
+	return answer, neg, true
 }
 
 // warningText makes an error fit inside a quoted Warning header text.

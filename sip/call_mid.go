@@ -313,6 +313,10 @@ func (p *Phone) onInfo(req *gsip.Request, tx gsip.ServerTransaction) {
 	if h := req.ContentType(); h != nil {
 		ct = strings.ToLower(h.Value())
 	}
+	if strings.HasPrefix(ct, grantContentType) {
+		p.onGrantInfo(c, req, tx)
+		return
+	}
 	digit := ""
 	switch {
 	case strings.HasPrefix(ct, "application/dtmf-relay"):
@@ -383,7 +387,9 @@ func (p *Phone) SetMuted(m bool) {
 	p.mu.Unlock()
 	calls := p.snapshot()
 	for _, c := range calls {
-		c.stream.SetMuted(m)
+		if c.mon == nil { // a monitor session is the supervisor's ear
+			c.stream.SetMuted(m)
+		}
 	}
 	if m {
 		p.publish(Event{Type: EvMuted, Text: "microphone muted"})

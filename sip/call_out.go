@@ -55,6 +55,7 @@ func (p *Phone) dialOut(_ context.Context, target string, spec outSpec) (string,
 		return "", err
 	}
 	c.ringTimeout = cmp.Or(spec.ringTimeout, p.cfg.RingTimeout)
+	c.grant = spec.grant != ""
 	offer, err := c.sess.Offer(c.local())
 	if err != nil {
 		c.end(CauseError, 0, "could not build the SDP offer: "+err.Error())
@@ -98,6 +99,9 @@ func (p *Phone) newInvite(uri gsip.Uri, offer []byte, spec outSpec) *gsip.Reques
 	}
 	for _, h := range spec.extra {
 		req.AppendHeader(h)
+	}
+	if spec.grant != "" {
+		req.AppendHeader(gsip.NewHeader(grantHeader, spec.grant))
 	}
 	if p.registrar != nil {
 		// The registrar is our outbound proxy: a pre-loaded route (RFC 3261
@@ -161,6 +165,9 @@ func (c *call) runOutbound(ctx context.Context, req *gsip.Request) {
 	if err := c.applyMedia(m, false, false); err != nil {
 		p.log.Warn("media start failed", "call", c.id, "err", err)
 	}
+	if c.grant {
+		c.noteMonitorMode(sess.InviteResponse)
+	}
 	if c.setState(StateActive) {
 		close(c.answered)
 		c.answeredMedia()
@@ -202,6 +209,9 @@ func (c *call) failOutbound(ctx context.Context, err error) {
 		cause, text := causeFromStatus(res.StatusCode, res.Reason)
 		if w := res.GetHeader("Warning"); w != nil && res.StatusCode == 488 {
 			text += ": " + Clean(w.Value())
+		}
+		if c.grant {
+			text = monitorFailText(res.StatusCode, res.Reason, text)
 		}
 		c.end(cause, res.StatusCode, text)
 		return

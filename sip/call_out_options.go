@@ -34,6 +34,11 @@ type DialOptions struct {
 	// RingTimeout ends the call unanswered after this long (0: the phone's
 	// Config.RingTimeout); the call ends with cause no_answer.
 	RingTimeout time.Duration
+	// Grant is a monitor grant: sent in an X-Opdesk-Grant header; the
+	// agent's desktop answers only a valid one (403 otherwise) and the call
+	// becomes a monitor session (SendGrant switches its mode). It must be
+	// 1 to 4096 visible ASCII characters (ErrBadGrant); it is never logged.
+	Grant string
 }
 
 // DialWith is Dial with per-call options: a campaign's caller ID and ring
@@ -54,11 +59,18 @@ type outSpec struct {
 	pai         string        // P-Asserted-Identity value; "" for none
 	ringTimeout time.Duration // 0: Config.RingTimeout
 	extra       []gsip.Header // more INVITE headers (Replaces, Referred-By)
+	grant       string        // a monitor grant, "" for none
 }
 
 // outSpecFor checks o and turns it into an outSpec.
 func (p *Phone) outSpecFor(o DialOptions) (outSpec, error) {
 	spec := outSpec{ringTimeout: max(o.RingTimeout, 0)}
+	if o.Grant != "" {
+		if err := checkGrant(o.Grant); err != nil {
+			return spec, err
+		}
+		spec.grant = o.Grant
+	}
 	var inPAI, inFrom bool
 	switch strings.ToLower(o.CallerIDHeader) {
 	case "", CallerIDPAI:

@@ -16,4 +16,9 @@ var (
 	ErrTransfer     = errors.New("transfer failed")
 	ErrBadDTMF      = errors.New("DTMF digits must be 0-9, *, #, A-D")
 	ErrNotSupported = errors.New("not supported")
+	// ErrRefused: the agent's desk refused a monitor grant (403).
+	ErrRefused = errors.New("the agent's desk refused the monitor grant")
+	// ErrBadGrant: a grant that cannot be sent (empty, too long, not
+	// visible ASCII).
+	ErrBadGrant = errors.New("the monitor grant is not a token that can be sent")
 )

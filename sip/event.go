@@ -33,6 +33,17 @@ const (
 	EvUnmuted            EventType = "unmuted"
 	EvEnded              EventType = "ended"
 	EvWarning            EventType = "warning"
+
+	// Monitor sessions (monitor.go), on the agent's phone. CallID is the
+	// monitored call's id, Target the session's, Text the supervisor,
+	// Remote the supervisor's URI.
+	EvMonitorStarted EventType = "monitor_started" // Cause: the mode
+	EvMonitorMode    EventType = "monitor_mode"    // Cause: the new mode
+	EvMonitorEnded   EventType = "monitor_ended"   // Cause: who ended it or why (supervisor_left, call_ended, local_hangup, shutdown)
+	// EvMonitorRefused: a monitor INVITE or grant INFO was refused.
+	// Remote: its From; Code: the response; Text: the reason in words, for
+	// the log (the desktop does not disturb the operator with it).
+	EvMonitorRefused EventType = "monitor_refused"
 )
 
 // Event is one thing that happened, as a plain value.
@@ -40,6 +51,9 @@ type Event struct {
 	Type   EventType `json:"event"`
 	Time   time.Time `json:"time"`
 	CallID string    `json:"call,omitempty"`
+	// SIPCallID is the call's SIP Call-ID (on call events, and on monitor
+	// events the monitored call's): what a monitor grant names.
+	SIPCallID string `json:"sip_call_id,omitempty"`
 	// Remote is the other party's URI; RemoteName its display name, stripped
 	// of control characters.
 	Remote     string `json:"remote,omitempty"`

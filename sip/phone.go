@@ -77,6 +77,15 @@ type Config struct {
 	// demo line plays a different recorded customer on every call. A
 	// returned Source that is an io.Closer is closed when the call ends.
 	SourceFor func(dir Direction, remote string) (audio.Source, error)
+	// AuthorizeMonitor judges a supervisor's monitor grant (see monitor.go):
+	// it returns the call to monitor and the mode, or an error to refuse
+	// (403). Nil refuses every monitor session. It is called on the SIP
+	// handler goroutine while the request waits: it must return quickly
+	// and bound its own time (one short HTTP request with a timeout of at
+	// most 2 s); it may be called from several goroutines at once. It must
+	// not call the Phone's methods. Its error's words go to the log and to
+	// EvMonitorRefused: never put the grant in them.
+	AuthorizeMonitor func(MonitorRequest) (MonitorGrant, error)
 }
 
 // Option configures a Phone.

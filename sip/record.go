@@ -98,6 +98,9 @@ func (p *Phone) Record(id string, on bool) (string, error) {
 	if !c.getState().established() {
 		return "", ErrBadState
 	}
+	if c.mon != nil {
+		return "", fmt.Errorf("%w: a supervisor's monitor session is not recorded", ErrNotSupported)
+	}
 	if !on {
 		return c.id, c.stopRecording()
 	}

@@ -62,6 +62,7 @@ func (d Direction) String() string {
 // CallInfo is a snapshot of one call, as a plain value.
 type CallInfo struct {
 	ID          string        `json:"id"`
+	SIPCallID   string        `json:"sip_call_id,omitempty"`
 	State       string        `json:"state"`
 	Direction   string        `json:"direction"`
 	Remote      string        `json:"remote"`
@@ -75,6 +76,10 @@ type CallInfo struct {
 	Media       *MediaInfo    `json:"media,omitempty"`
 	// Recording is the file the call is being recorded to, "" when it is not.
 	Recording string `json:"recording,omitempty"`
+	// Monitor is set on a call a supervisor monitors, on the monitor
+	// session itself (IsSession) and, on the supervisor's phone, on a call
+	// placed with a grant once the agent's phone answered it (Mode only).
+	Monitor *MonitorInfo `json:"monitor,omitempty"`
 }
 
 // MediaInfo is the RTP side of a call.

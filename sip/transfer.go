@@ -178,6 +178,11 @@ func (p *Phone) onRefer(req *gsip.Request, tx gsip.ServerTransaction) {
 		_ = tx.Respond(gsip.NewResponseFromRequest(req, 481, "Call/Transaction Does Not Exist", nil))
 		return
 	}
+	if c.mon != nil {
+		// A supervisor's session may not make the agent's desk dial.
+		_ = tx.Respond(gsip.NewResponseFromRequest(req, 403, "Forbidden", nil))
+		return
+	}
 	h := req.GetHeader("Refer-To")
 	if h == nil {
 		_ = tx.Respond(gsip.NewResponseFromRequest(req, 400, "Missing Refer-To", nil))
