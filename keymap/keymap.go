@@ -46,6 +46,7 @@ const (
 	Form    Context = "form"    // the wrap-up form is open
 	List    Context = "list"    // a pick list (FAQ results, customers, reasons)
 	Lead    Context = "lead"    // a campaign's lead is on screen (no call)
+	Board   Context = "board"   // the supervisor's wallboard is on screen
 )
 
 // Actions. Keep in step with defaults below and with the README's table.
@@ -107,6 +108,14 @@ const (
 	Pause    Action = "pause"     // pause or resume the dialer
 	DialMode Action = "mode"      // switch between preview and progressive dialing
 
+	Wallboard Action = "wallboard" // show or hide the wallboard (supervisors)
+	Sort      Action = "sort"      // sort the wallboard by the next column
+	Reverse   Action = "reverse"   // reverse the wallboard's order
+	Filter    Action = "filter"    // show all agents, or only those in one state
+	Listen    Action = "listen"    // listen to the selected agent's call
+	Whisper   Action = "whisper"   // whisper to the selected agent
+	Barge     Action = "barge"     // barge into the selected agent's call
+
 	Up     Action = "up"     // move up in a list
 	Down   Action = "down"   // move down in a list
 	Select Action = "select" // open or pick the selected row
@@ -142,6 +151,7 @@ var defaults = []Binding{
 	{NotReady, Idle, []string{"f6"}},
 	{SwitchAudio, Idle, []string{"f9"}},
 	{Campaign, Idle, []string{"ctrl+o"}},
+	{Wallboard, Idle, []string{"ctrl+b"}},
 	{ScrollUp, Global, []string{"pgup"}},
 	{ScrollDown, Global, []string{"pgdown"}},
 
@@ -186,6 +196,15 @@ var defaults = []Binding{
 	{SkipLead, Lead, []string{"s"}},
 	{Pause, Lead, []string{"p"}},
 	{DialMode, Lead, []string{"m"}},
+
+	{Up, Board, []string{"up", "k"}},
+	{Down, Board, []string{"down", "j"}},
+	{Sort, Board, []string{"o"}},
+	{Reverse, Board, []string{"O"}},
+	{Filter, Board, []string{"f"}},
+	{Listen, Board, []string{"l"}},
+	{Whisper, Board, []string{"w"}},
+	{Barge, Board, []string{"b"}},
 
 	{Up, List, []string{"up", "ctrl+p"}},
 	{Down, List, []string{"down", "ctrl+n"}},
@@ -243,7 +262,7 @@ func (m *Map) Help(ctxs ...Context) []Binding {
 
 // Bindings returns every binding, in help order.
 func (m *Map) Bindings() []Binding {
-	return m.Help(Global, Idle, Lead, Ringing, Call, Script, Form, List)
+	return m.Help(Global, Idle, Lead, Board, Ringing, Call, Script, Form, List)
 }
 
 // descriptions are the actions' short English descriptions (the README's
@@ -300,6 +319,13 @@ var descriptions = map[Action]string{
 	SkipLead:    "skip the lead, with a reason",
 	Pause:       "pause or resume the dialer",
 	DialMode:    "switch between preview and progressive dialing",
+	Wallboard:   "show or hide the wallboard (supervisors)",
+	Sort:        "sort the wallboard by the next column",
+	Reverse:     "reverse the wallboard's order",
+	Filter:      "show all agents, or only those in one state",
+	Listen:      "listen to the selected agent's call (nobody hears you)",
+	Whisper:     "whisper to the selected agent (the customer does not hear you)",
+	Barge:       "barge into the selected agent's call (everybody hears you)",
 	Up:          "move up in the list",
 	Down:        "move down in the list",
 	Select:      "open or pick the selected row",

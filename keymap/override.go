@@ -76,7 +76,7 @@ type origin struct {
 // dialContexts are the contexts active while digits, *, # and + dial (idle)
 // or send DTMF (a call): the desktop takes those keys before asking the map,
 // so a binding there could never fire.
-var dialContexts = []Context{Global, Idle, Lead, Call, Script}
+var dialContexts = []Context{Global, Idle, Lead, Board, Call, Script}
 
 // overlays lists, for each context, the contexts that can be active beneath
 // it. Global is beneath everything. Script, the wrap-up form and pick lists
@@ -85,7 +85,8 @@ var dialContexts = []Context{Global, Idle, Lead, Call, Script}
 // enter picks the row instead of dialing, by design, so Idle is not listed.
 var overlays = map[Context][]Context{
 	Idle:    {Global},
-	Lead:    {Global}, // over the idle dialer like a list: enter dials the lead
+	Lead:    {Global},             // over the idle dialer like a list: enter dials the lead
+	Board:   {Idle, Call, Global}, // over the dialer, and over a monitor session (a call)
 	Ringing: {Global},
 	Call:    {Global},
 	Script:  {Call, Global},
@@ -94,7 +95,7 @@ var overlays = map[Context][]Context{
 }
 
 // allContexts is every context, in help order.
-var allContexts = []Context{Global, Idle, Lead, Ringing, Call, Script, Form, List}
+var allContexts = []Context{Global, Idle, Lead, Board, Ringing, Call, Script, Form, List}
 
 // Apply replaces the keys of each override's action, in order (a later
 // override of the same action wins), then checks the result: no key may mean

@@ -95,7 +95,7 @@ func TestApply(t *testing.T) {
 		{
 			name:      "unknown context",
 			overrides: []Override{{Action: "hangup", Context: "cal", Keys: []string{"f4"}, Source: "c:5"}},
-			want:      []string{`c:5: keys.cal.hangup: unknown context "cal" (did you mean "call"?); contexts are global, idle, lead, ringing, call, script, form, list`},
+			want:      []string{`c:5: keys.cal.hangup: unknown context "cal" (did you mean "call"?); contexts are global, idle, lead, board, ringing, call, script, form, list`},
 			is:        ErrUnknownContext,
 		},
 		{

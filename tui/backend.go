@@ -19,6 +19,8 @@ type Phone interface {
 	Dial(ctx context.Context, target string) (string, error)
 	// DialWith places a campaign call (caller ID, ring timeout).
 	DialWith(ctx context.Context, target string, o sip.DialOptions) (string, error)
+	// SendGrant switches a monitor session's mode with a new grant.
+	SendGrant(ctx context.Context, id, grant string) error
 	Answer(id string) (string, error)
 	Hangup(id string) (string, error)
 	Hold(id string) (string, error)
@@ -47,6 +49,34 @@ type CRM interface {
 	Callbacks(ctx context.Context, missedOnly bool) ([]crmclient.Callback, error)
 	MyCounters(ctx context.Context, campaignID, day string) (crmclient.AgentCounters, error)
 	PutCounters(ctx context.Context, in crmclient.AgentCounters) (crmclient.AgentCounters, error)
+
+	// Supervisors, and what they see of agents.
+	PostCallEvent(ctx context.Context, ev crmclient.CallEventRequest) (crmclient.CallEventAck, error)
+	Wallboard(ctx context.Context, day string, interval time.Duration) (crmclient.Wallboard, error)
+	CreateMonitorGrant(ctx context.Context, req crmclient.GrantRequest) (crmclient.Grant, error)
+}
+
+// SupervisorOptions are the wallboard's and monitoring's settings (the
+// config's [supervisor]).
+type SupervisorOptions struct {
+	// Listen, Whisper and Barge are the PBX's dial templates for each mode,
+	// {ext} standing for the agent's extension ("*222{ext}"); "" uses peer
+	// monitoring (a grant from the CRM, a call to the agent's desktop).
+	Listen, Whisper, Barge string
+	// LongACW highlights after-call work longer than this (default 2 min).
+	LongACW time.Duration
+}
+
+func (s SupervisorOptions) template(mode crmclient.MonitorMode) string {
+	switch mode {
+	case crmclient.MonitorListen:
+		return s.Listen
+	case crmclient.MonitorWhisper:
+		return s.Whisper
+	case crmclient.MonitorBarge:
+		return s.Barge
+	}
+	return ""
 }
 
 // Outbox is the durable queue dispositions, call logs and notes go through
@@ -113,6 +143,14 @@ type Options struct {
 	Log *slog.Logger
 	// Outbound configures campaign dialing.
 	Outbound Outbound
+	// Supervisor configures the wallboard and monitoring; BoardEvents is
+	// the supervisors' event stream (nil for agents: no wallboard), fed by
+	// a goroutine the program owns (crmclient.FollowEvents).
+	Supervisor  SupervisorOptions
+	BoardEvents <-chan crmclient.Event
+	// HideMonitor keeps a supervisor's listening in off the operator's bar
+	// (the team's policy; it is logged either way).
+	HideMonitor bool
 	// NoTick disables the 10 Hz status tick (golden tests drive time by hand).
 	NoTick bool
 }

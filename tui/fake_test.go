@@ -65,8 +65,19 @@ func (p *fakePhone) Dial(_ context.Context, target string) (string, error) {
 	return p.dialID, nil
 }
 func (p *fakePhone) DialWith(_ context.Context, target string, o sip.DialOptions) (string, error) {
+	if o.Grant != "" {
+		p.record("monitor " + target + " " + o.Grant)
+		return p.dialID, nil
+	}
 	p.record(fmt.Sprintf("dialwith %s callerid=%s header=%s ring=%v", target, o.CallerID, o.CallerIDHeader, o.RingTimeout))
 	return p.dialID, nil
+}
+func (p *fakePhone) SendGrant(_ context.Context, id, grant string) error {
+	p.record("grant " + id + " " + grant)
+	if strings.HasPrefix(grant, "bad") {
+		return fmt.Errorf("%w: 403 Forbidden", sip.ErrRefused)
+	}
+	return nil
 }
 func (p *fakePhone) Answer(id string) (string, error) { p.record("answer " + id); return id, nil }
 func (p *fakePhone) Hangup(id string) (string, error) { p.record("hangup " + id); return id, nil }
@@ -117,6 +128,36 @@ type fakeCRM struct {
 	stored    crmclient.AgentCounters // what MyCounters answers
 	posted    []crmclient.AgentCounters
 	campaigns []crmclient.Campaign // Campaigns' answer when set (else the fixtures)
+
+	// Supervisors.
+	callEvents []crmclient.CallEventRequest
+	board      crmclient.Wallboard
+	boardReads int
+	grants     []crmclient.GrantRequest
+}
+
+func (c *fakeCRM) PostCallEvent(_ context.Context, ev crmclient.CallEventRequest) (crmclient.CallEventAck, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.callEvents = append(c.callEvents, ev)
+	return crmclient.CallEventAck{EventID: int64(len(c.callEvents))}, nil
+}
+
+func (c *fakeCRM) Wallboard(context.Context, string, time.Duration) (crmclient.Wallboard, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.boardReads++
+	if c.down {
+		return crmclient.Wallboard{}, errCRMDown
+	}
+	return c.board, nil
+}
+
+func (c *fakeCRM) CreateMonitorGrant(_ context.Context, req crmclient.GrantRequest) (crmclient.Grant, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.grants = append(c.grants, req)
+	return crmclient.Grant{Grant: "grant-" + string(req.Mode) + "-" + req.Agent, ExpiresAt: deskNow.Add(time.Minute)}, nil
 }
 
 func (c *fakeCRM) NextLead(_ context.Context, campaignID string) (crmclient.Lead, error) {

@@ -69,6 +69,13 @@ var goldenScreens = []screen{
 	}, func(l Lang) []string {
 		return []string{"定期便 乗り換えキャンペーン", "田中　一郎", T(l, "camp.countdown", 3), T(l, "camp.attempts", 1, 3)}
 	}},
+	{"wallboard", func(d *desk) {
+		d.m.o.Agent = crmclient.User{Name: "sv1", DisplayName: "佐藤 恵子", Role: crmclient.RoleSupervisor}
+		d.m.o.Supervisor.LongACW = 2 * time.Minute
+		d.crm.board = fixtureBoard()
+		d.press(keymap.Wallboard, keymap.Idle)
+		d.send(boardEventMsg{crmclient.Event{Kind: crmclient.EventReady, Data: []byte(`{"after":1,"heartbeat_ms":15000}`)}})
+	}, func(l Lang) []string { return []string{T(l, "board.title"), "山田 花子", T(l, "board.live")} }},
 	{"help", func(d *desk) {
 		d.ringAnswer()
 		d.press(keymap.Help, keymap.Global)

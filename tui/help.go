@@ -24,6 +24,13 @@ func (m *Model) helpView(width, height int) string {
 		keys := pad(strings.Join(b.Keys, " "), 16)
 		lines = append(lines, "  "+keys+" "+T(lang, "key."+string(b.Action)))
 	}
+	if m.boardShown() {
+		// What the wallboard's figures mean.
+		lines = append(lines, st.keyName.Render("— "+T(lang, "board.defs")))
+		for _, id := range boardDefs {
+			lines = append(lines, "  "+T(lang, id))
+		}
+	}
 	// Two columns when the list is longer than the screen.
 	if len(lines) > height && width >= 80 {
 		half := (len(lines) + 1) / 2
@@ -53,6 +60,8 @@ func (m *Model) hintActions() ([]keymap.Action, keymap.Context) {
 		return []keymap.Action{keymap.Answer, keymap.Reject, keymap.FAQ, keymap.Help}, keymap.Ringing
 	case sitCall:
 		return []keymap.Action{keymap.Hangup, keymap.Hold, keymap.Mute, keymap.WrapUp, keymap.FAQ, keymap.Help}, keymap.Call
+	case sitBoard:
+		return []keymap.Action{keymap.Listen, keymap.Whisper, keymap.Barge, keymap.Sort, keymap.Filter, keymap.Wallboard, keymap.Help}, keymap.Board
 	case sitLead:
 		return []keymap.Action{keymap.DialLead, keymap.SkipLead, keymap.Pause, keymap.DialMode, keymap.Campaign, keymap.Help}, keymap.Lead
 	}
@@ -74,7 +83,7 @@ func (m *Model) hintsLine(width int) string {
 		if len(keys) == 0 {
 			keys = m.keys.Keys(a, keymap.Global)
 		}
-		if len(keys) == 0 && ctx == keymap.Lead {
+		if len(keys) == 0 && (ctx == keymap.Lead || ctx == keymap.Board) {
 			keys = m.keys.Keys(a, keymap.Idle)
 		}
 		if len(keys) == 0 {

@@ -71,6 +71,15 @@ func (m *Model) body(width, height int) string {
 	if m.helpOpen {
 		return m.helpView(width, l.bodyH)
 	}
+	if m.boardShown() && !m.overlayOpen() {
+		var dial []string
+		if m.dial.digits != "" {
+			dial = append(dial, m.st.keyName.Render("> "+m.dial.digits+"▏"))
+		}
+		h := l.bodyH - len(dial)
+		return strings.Join(append(dial, m.board.view(m.lang, m.st, width, h, m.now(), m.region(),
+			m.o.Supervisor.LongACW)), "\n")
+	}
 	side := m.sideView(l.sideW, l.sideH, l.full)
 	main := m.mainView(l.mainW, l.mainH)
 	if l.wide {

@@ -161,14 +161,15 @@ func (m *Model) scriptCmd(id string) tea.Cmd {
 }
 
 func (m *Model) agentCmd(s crmclient.Status, reason string) tea.Cmd {
-	crm := m.o.CRM
+	// Where supervisors reach this desktop (monitoring, the PBX extension).
+	crm, aor := m.o.CRM, m.status.AOR
 	if crm == nil {
 		return nil
 	}
 	return func() tea.Msg {
 		ctx, cancel := context.WithTimeout(context.Background(), crmTimeout)
 		defer cancel()
-		_, err := crm.PutAgentState(ctx, crmclient.AgentStateRequest{State: s, Reason: reason})
+		_, err := crm.PutAgentState(ctx, crmclient.AgentStateRequest{State: s, Reason: reason, SIPURI: aor})
 		return agentPostedMsg{s, err}
 	}
 }

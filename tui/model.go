@@ -53,6 +53,8 @@ type callState struct {
 	campaign   *crmclient.Campaign
 	leadID     string // the campaign lead this call dials ("" for other calls)
 	rang       bool   // a 180/183 came (an outbound call was alerting)
+	sipID      string // the SIP Call-ID (call events, monitor grants name it)
+	monitor    bool   // the supervisor's monitor session, not a customer call
 }
 
 // transferPrompt is the blind-transfer target being typed.
@@ -70,7 +72,8 @@ const (
 	sitCall
 	sitWrap
 	sitList
-	sitLead // idle in a campaign: a lead (or the wait for one) on screen
+	sitLead  // idle in a campaign: a lead (or the wait for one) on screen
+	sitBoard // idle with the wallboard on screen (supervisors)
 )
 
 // Model is the root of the desktop. New returns a *Model; its methods have
@@ -117,9 +120,12 @@ type Model struct {
 	campaignsLoaded bool
 	scripts         map[string]crmclient.Script
 
-	camp    *campaignRun // the outbound campaign being worked; nil = none
-	campGen int          // bumped per campaign entered: answers for an older run are dropped
-	picker  campaignPicker
+	camp      *campaignRun // the outbound campaign being worked; nil = none
+	campGen   int          // bumped per campaign entered: answers for an older run are dropped
+	picker    campaignPicker
+	board     board      // the wallboard (supervisors)
+	monitored *monitored // a supervisor on this operator's call
+
 	// modeSet and progressive keep the dial mode the operator last chose
 	// (keymap DialMode) for the next campaign; until then the config's.
 	modeSet, progressive bool
@@ -170,6 +176,13 @@ func (m *Model) Init() tea.Cmd {
 	cmds := []tea.Cmd{listen(m.events), tea.RequestBackgroundColor, m.pollCmd()}
 	if m.o.CRM != nil {
 		cmds = append(cmds, m.campaignsCmd())
+	}
+	if m.o.BoardEvents != nil {
+		cmds = append(cmds, listenBoard(m.o.BoardEvents))
+	}
+	if m.supervisor() {
+		// A supervisor's desktop opens on the wallboard.
+		cmds = append(cmds, m.toggleBoard())
 	}
 	if !m.o.NoTick {
 		cmds = append(cmds, tick())
@@ -316,6 +329,25 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			m.log.Warn("lead not released", "lead", msg.leadID, "err", msg.err)
 		}
 		return m, nil
+	case boardEventMsg:
+		return m, tea.Batch(m.gotBoardEvent(msg.ev), listenBoard(m.o.BoardEvents))
+	case boardStreamClosedMsg:
+		m.log.Info("event stream closed")
+		return m, nil
+	case boardMsg:
+		return m, m.gotBoard(msg)
+	case boardTickMsg:
+		return m, m.gotBoardTick(msg)
+	case grantMsg:
+		return m, m.gotGrant(msg)
+	case grantSentMsg:
+		m.gotGrantSent(msg)
+		return m, nil
+	case callEventPostedMsg:
+		if msg.err != nil {
+			m.log.Warn("call event not posted", "err", msg.err)
+		}
+		return m, nil
 	case customerCreatedMsg:
 		m.cust.form.busy = false
 		if msg.err != nil {
@@ -377,6 +409,8 @@ func (m *Model) situation() situation {
 		return sitCall
 	case m.camp != nil:
 		return sitLead
+	case m.board.open:
+		return sitBoard
 	}
 	return sitIdle
 }
@@ -396,6 +430,9 @@ func (m *Model) contexts() []keymap.Context {
 	if m.agent.reasonsOpen || m.cust.picking() || m.faq.IsOpen() || m.dev.open || m.picker.open ||
 		m.camp != nil && m.camp.skipOpen {
 		cs = append(cs, keymap.List)
+	}
+	if m.boardShown() && len(cs) == 0 && (m.call == nil || m.call.monitor) {
+		cs = append(cs, keymap.Board)
 	}
 	switch {
 	case m.call == nil && m.camp != nil:

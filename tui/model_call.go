@@ -25,6 +25,9 @@ func (m *Model) event(ev sip.Event) tea.Cmd {
 	c := m.call
 	mine := c != nil && (c.id == ev.CallID || c.id == "")
 	switch ev.Type {
+	case sip.EvMonitorStarted, sip.EvMonitorMode, sip.EvMonitorEnded, sip.EvMonitorRefused:
+		m.monitorEvent(ev)
+		return nil
 	case sip.EvIncoming:
 		if c != nil {
 			// One call at a time on this desktop: a second one rings on the
@@ -49,8 +52,14 @@ func (m *Model) event(ev sip.Event) tea.Cmd {
 			return nil
 		}
 		c.id, c.state, c.answeredAt = ev.CallID, "active", ev.Time
+		if ev.SIPCallID != "" {
+			c.sipID = ev.SIPCallID
+		}
+		if c.monitor {
+			return nil // the supervisor's session: no customer, no state change
+		}
 		m.loadScript()
-		cmd := m.setAgent(crmclient.StatusOnCall, "")
+		cmd := tea.Batch(m.setAgent(crmclient.StatusOnCall, ""), m.postCallCmd(c, crmclient.CallStarted, false, ev.Time))
 		if m.campaignCall(c) {
 			m.bumpCounters(func(k *crmclient.AgentCounters) { k.Connected++ })
 			cmd = tea.Batch(cmd, m.postCountersCmd())
@@ -126,7 +135,7 @@ func userPart(uri string) string {
 // and script prefetch — all while it rings.
 func (m *Model) startCall(ev sip.Event, inbound bool) tea.Cmd {
 	c := &callState{id: ev.CallID, number: userPart(ev.Remote), name: cleanLine(ev.RemoteName),
-		inbound: inbound, state: "dialing", evTime: ev.Time}
+		inbound: inbound, state: "dialing", evTime: ev.Time, sipID: ev.SIPCallID}
 	if inbound {
 		c.state = "ringing"
 	}
@@ -134,6 +143,12 @@ func (m *Model) startCall(ev sip.Event, inbound bool) tea.Cmd {
 		c.name = ""
 	}
 	m.call, m.quitArmed, m.transfer = c, false, transferPrompt{}
+	if s := m.board.session; s != nil && !inbound && s.callID == "" {
+		// The supervisor's session call: no screen pop, no campaign.
+		s.callID, c.monitor = ev.CallID, true
+		m.log.Info("monitor session", "call", c.id, "agent", s.agent, "mode", s.mode)
+		return nil
+	}
 	var cmds []tea.Cmd
 	r := m.camp
 	if r != nil && !inbound {
@@ -300,12 +315,19 @@ func (m *Model) endCall(ev sip.Event) tea.Cmd {
 		text = cleanLine(ev.Cause)
 	}
 	m.log.Info("call ended", "call", c.id, "cause", ev.Cause, "answered", !c.answeredAt.IsZero())
+	if c.monitor {
+		return m.sessionEnded(ev)
+	}
 	if c.answeredAt.IsZero() {
 		// Missed, rejected or unanswered: nothing to wrap up.
 		m.cust.reset("", "", popNone)
 		m.script.Clear()
 		if text != "" {
 			m.setFlash(T(m.lang, "call.ended_cause", text), false)
+		}
+		if c.inbound {
+			// Offered and not answered: the answer and abandon rates count it.
+			return m.postCallCmd(c, crmclient.CallMissed, ev.Cause == sip.CauseRemoteCancel, ev.Time)
 		}
 		if c.leadID != "" {
 			return m.leadCallEnded(c, ev)
@@ -321,7 +343,7 @@ func (m *Model) endCall(ev sip.Event) tea.Cmd {
 	if text != "" {
 		m.setFlash(T(m.lang, "call.ended_cause", text), false)
 	}
-	var cmds []tea.Cmd
+	cmds := []tea.Cmd{m.postCallCmd(c, crmclient.CallEnded, false, ev.Time)}
 	if m.campaignCall(c) {
 		m.bumpCounters(func(k *crmclient.AgentCounters) { k.TalkSeconds += int(talk.Round(time.Second) / time.Second) })
 		cmds = append(cmds, m.postCountersCmd())

@@ -214,6 +214,20 @@ func (m *Model) do(a keymap.Action) tea.Cmd {
 		return m.listDevicesCmd()
 	case keymap.Campaign:
 		return m.openPicker()
+	case keymap.Wallboard:
+		return m.toggleBoard()
+	case keymap.Sort:
+		m.board.sortBy = (m.board.sortBy + 1) % sortCount
+	case keymap.Reverse:
+		m.board.desc = !m.board.desc
+	case keymap.Filter:
+		m.board.filter, m.board.sel = (m.board.filter+1)%len(boardFilters), 0
+	case keymap.Listen:
+		return m.monitor(crmclient.MonitorListen)
+	case keymap.Whisper:
+		return m.monitor(crmclient.MonitorWhisper)
+	case keymap.Barge:
+		return m.monitor(crmclient.MonitorBarge)
 	case keymap.DialLead:
 		if m.dial.digits != "" {
 			return m.do(keymap.DialNumber) // digits typed over the lead: dial those
@@ -249,6 +263,8 @@ func (m *Model) do(a keymap.Action) tea.Cmd {
 			m.camp.skipPick = max(0, min(len(skipReasons)-1, m.camp.skipPick+d))
 		case m.agent.reasonsOpen:
 			m.agent.reasonPick = max(0, min(len(notReadyReasons)-1, m.agent.reasonPick+d))
+		case m.boardShown():
+			m.board.sel = max(0, min(len(m.board.rows(m.now()))-1, m.board.sel+d))
 		case m.dev.open:
 			m.dev.move(d)
 		case m.cust.picking():

@@ -62,6 +62,11 @@ func (m *Model) statusBar(width int) string {
 	} else {
 		l1 = append(l1, st.barDim.Render(T(lang, "call.none")))
 	}
+	if mo := m.monitored; mo != nil && !m.o.HideMonitor {
+		// Said in words, not colour alone: the operator must know.
+		l1 = append(l1, st.bar.Inherit(st.warn).Render(T(lang, "bar.monitored", mo.supervisor,
+			tOr(lang, "mode."+mo.mode, mo.mode))))
+	}
 	if m.status.Muted || (m.call != nil && m.call.muted) {
 		l1 = append(l1, st.bar.Inherit(st.warn).Render(T(lang, "bar.muted")))
 	}

@@ -2,13 +2,17 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
+	"sync/atomic"
+	"time"
 
 	"github.com/opdesk/opdesk/audio"
 	"github.com/opdesk/opdesk/cmd/opdesk/config"
 	"github.com/opdesk/opdesk/cmd/opdesk/ctl"
+	"github.com/opdesk/opdesk/crmclient"
 	"github.com/opdesk/opdesk/sip"
 )
 
@@ -24,6 +28,29 @@ type core struct {
 	// device names what carries the call's sound ("PulseAudio: …",
 	// "null device"), for the desktop's status bar.
 	device string
+	// grants checks supervisors' monitor INVITEs once the desktop has
+	// logged in to the CRM; until then (and headless) they are refused.
+	grants atomic.Pointer[crmclient.GrantVerifier]
+}
+
+// monitorCheck is how long the check of a monitor grant may take (one
+// request for the CRM's public key at most): the INVITE waits for it.
+const monitorCheck = 2 * time.Second
+
+// authorizeMonitor is the phone's hook for monitor INVITEs: the grant must
+// be the CRM's, for this agent and one of the calls up, unexpired and unused.
+func (c *core) authorizeMonitor(r sip.MonitorRequest) (sip.MonitorGrant, error) {
+	v := c.grants.Load()
+	if v == nil {
+		return sip.MonitorGrant{}, errors.New("no CRM to check monitor grants with")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), monitorCheck)
+	defer cancel()
+	g, err := v.Verify(ctx, r.Grant, r.Calls)
+	if err != nil {
+		return sip.MonitorGrant{}, err
+	}
+	return sip.MonitorGrant{CallID: g.CallID, Mode: string(g.Mode), Supervisor: g.Supervisor}, nil
 }
 
 // startCore opens the sound cards, starts the phone and its control socket.
@@ -44,6 +71,7 @@ func startCore(cfg *config.Config, log *slog.Logger, warn io.Writer) (*core, err
 		}
 	}
 	pcfg := phoneConfig(cfg)
+	pcfg.AuthorizeMonitor = c.authorizeMonitor
 	if dev := openAudio(cfg, log, warn); dev != nil {
 		c.sw = audio.NewSwitchable(dev)
 		pcfg.Device = c.sw

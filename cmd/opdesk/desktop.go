@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	tea "charm.land/bubbletea/v2"
@@ -159,9 +160,20 @@ func runTUI(cfg *config.Config, log *slog.Logger, setup desktopSetup, stderr io.
 	opts.Phone = phone
 	if crm != nil {
 		opts.CRM, opts.Outbox, opts.Agent = crm.client, crm.box, crm.user
+		c.grants.Store(crmclient.NewGrantVerifier(crm.client, crm.user.Name))
+	}
+	opts.Supervisor = tui.SupervisorOptions{Listen: cfg.Supervisor.Listen, Whisper: cfg.Supervisor.Whisper,
+		Barge: cfg.Supervisor.Barge, LongACW: time.Duration(cfg.Supervisor.LongACWS) * time.Second}
+	opts.HideMonitor = cfg.UI.MonitorIndicator == "hide"
+	feedCtx, stopFeed := context.WithCancel(ctx)
+	var feed sync.WaitGroup
+	if crm != nil && crm.user.Role == crmclient.RoleSupervisor {
+		opts.BoardEvents = followEvents(feedCtx, &feed, crm.client, log)
 	}
 	prog := tea.NewProgram(tui.New(opts), tea.WithContext(ctx))
 	_, runErr := prog.Run()
+	stopFeed()
+	feed.Wait()
 
 	cctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
@@ -176,6 +188,31 @@ func runTUI(cfg *config.Config, log *slog.Logger, setup desktopSetup, stderr io.
 	}
 	log.Info("stopped")
 	return 0
+}
+
+// followEvents runs the supervisors' event stream for the wallboard until ctx
+// ends: it reconnects by itself (crmclient.FollowEvents resumes after the
+// last event, so a CRM restart loses none) and hands each event to the
+// desktop in order. wg says when it has stopped; the channel is closed then.
+func followEvents(ctx context.Context, wg *sync.WaitGroup, client *crmclient.Client, log *slog.Logger) <-chan crmclient.Event {
+	ch := make(chan crmclient.Event, 64)
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		defer close(ch)
+		err := client.FollowEvents(ctx, crmclient.EventsFromNow, func(ev crmclient.Event) error {
+			select {
+			case ch <- ev:
+				return nil
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+		})
+		if err != nil && ctx.Err() == nil {
+			log.Warn("event stream stopped", "err", err)
+		}
+	}()
+	return ch
 }
 
 // outboundOptions is the config's [outbound] as the desktop takes it.
