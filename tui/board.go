@@ -317,6 +317,9 @@ func boardState(lang Lang, s crmclient.AgentState) string {
 	case crmclient.StatusACW:
 		return T(lang, "agent.acw")
 	}
+	if s.Reason == "offline" { // the CRM's word for a desktop that is not running
+		return T(lang, "agent.offline")
+	}
 	if s.Reason != "" {
 		return T(lang, "agent.not_ready_why", tOr(lang, "reason."+s.Reason, cleanLine(s.Reason)))
 	}

@@ -55,6 +55,7 @@ var msgsBoard = map[string]msg{
 	"board.def.conv":      {"conversion = successful results ÷ calls handled", "成約率 = 成約の結果 ÷ 処理件数"},
 	"board.def.rank":      {"# = ranking by conversion rate, then calls handled (for coaching)", "# = 成約率、次に処理件数による順位 (指導用)"},
 
+	"agent.offline": {"Offline", "オフライン"},
 	"mode.listen":   {"listening", "モニタリング (聞くのみ)"},
 	"mode.whisper":  {"whispering", "ささやき中"},
 	"mode.barge":    {"in the call", "通話に参加中"},

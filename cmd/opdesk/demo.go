@@ -208,6 +208,12 @@ func runDemo(cfgArgs, rest []string, stderr io.Writer) int {
 	}
 	cfg.Log.File = logPath
 	cfg.CRM.Password = config.Secret(demoPassword)
+	for _, u := range crmserver.DemoUsers {
+		if u.Name == cfg.CRM.User {
+			// --crm.user=sv1 runs the demo as the supervisor (the wallboard).
+			cfg.CRM.Password = config.Secret(u.Password)
+		}
+	}
 	keys, err := keyMap(cfg)
 	if err != nil {
 		fmt.Fprintf(stderr, "opdesk demo: %v\n", err)

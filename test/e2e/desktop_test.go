@@ -124,12 +124,20 @@ func desktopConfig(t testing.TB, k *peers.Kamailio, crmURL, lang string) (path, 
 // deskOptions are the parts of a desktop's config that tests vary.
 type deskOptions struct {
 	SIPUser, CRMUser, Lang string
+	Input, Output          string // audio.input and audio.output (default tone:900 and null)
 	Extra                  string // more TOML sections, appended
 }
 
-// deskConfig writes a desktop's config file (tone:900 in, null out, debug log).
+// deskConfig writes a desktop's config file (tone:900 in, null out, debug
+// log); its control socket is ctl.sock beside it.
 func deskConfig(t testing.TB, k *peers.Kamailio, crmURL string, o deskOptions) (path, logPath string) {
 	dir := t.TempDir()
+	if o.Input == "" {
+		o.Input = "tone:900"
+	}
+	if o.Output == "" {
+		o.Output = "null"
+	}
 	logPath = filepath.Join(dir, "opdesk.log")
 	cfg := fmt.Sprintf(`[sip]
 user = %q
@@ -137,8 +145,8 @@ registrar = %q
 listen = "127.0.0.1:%d"
 
 [audio]
-input = "tone:900"
-output = "null"
+input = %q
+output = %q
 
 [crm]
 url = %q
@@ -154,7 +162,7 @@ socket = %q
 [log]
 file = %q
 level = "debug"
-%s`, o.SIPUser, k.URI(), peers.FreePort(t), crmURL, o.CRMUser, o.Lang, filepath.Join(dir, "ctl.sock"), logPath, o.Extra)
+%s`, o.SIPUser, k.URI(), peers.FreePort(t), o.Input, o.Output, crmURL, o.CRMUser, o.Lang, filepath.Join(dir, "ctl.sock"), logPath, o.Extra)
 	path = filepath.Join(dir, "config.toml")
 	if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)
