@@ -22,3 +22,16 @@ var (
 	// visible ASCII).
 	ErrBadGrant = errors.New("the monitor grant is not a token that can be sent")
 )
+
+// Encryption says whether call media is SRTP.
+type Encryption string
+
+const (
+	// EncryptionRequired: only SRTP; a call that cannot have it fails and
+	// plain RTP is never sent or accepted.
+	EncryptionRequired Encryption = "required"
+	// EncryptionOptional: SRTP offered and preferred, plain RTP accepted.
+	EncryptionOptional Encryption = "optional"
+	// EncryptionOff: plain RTP only.
+	EncryptionOff Encryption = "off"
+)

@@ -29,9 +29,26 @@ type Config struct {
 	// registration: calls go directly to the URI dialled.
 	Registrar string
 	Listen    string // host:port; port 0 picks a free one
-	Transport string // udp or tcp
+	Transport string // udp, tcp or tls
 	Expires   time.Duration
 	UserAgent string
+
+	// Failover lists further registrars (SIP URIs), tried in order when
+	// the one before does not answer.
+	Failover []string
+	// TLSCAFile is a PEM file of CAs trusted besides the system's for the
+	// tls transport; TLSServerName is the name the registrar's certificate
+	// must carry and the SNI sent (default: the registrar's host).
+	// Certificates are always verified.
+	TLSCAFile     string
+	TLSServerName string
+	// Keepalive is the interval of CRLF pings (TCP/TLS) or OPTIONS (UDP)
+	// to the registrar; zero turns them off.
+	Keepalive time.Duration
+
+	// Encryption is SRTP with SDES keys: EncryptionRequired,
+	// EncryptionOptional or EncryptionOff ("" is optional).
+	Encryption Encryption
 
 	// RTPIP is the address put in SDP and bound for RTP; empty: the
 	// address SIP is reachable on.

@@ -46,9 +46,25 @@ type SIP struct {
 	// means no registration: opdesk only places direct calls.
 	Registrar string `toml:"registrar"`
 	Listen    string `toml:"listen"`    // host:port; default "0.0.0.0:5060"
-	Transport string `toml:"transport"` // "udp" (default) or "tcp"
+	Transport string `toml:"transport"` // "udp" (default), "tcp" or "tls"
 	Expires   int    `toml:"expires"`   // registration lifetime in seconds; default 300, at least 60
 	UserAgent string `toml:"user_agent"`
+	// PasswordKeyring names the password's entry in the desktop keyring
+	// (the freedesktop Secret Service) as "service/account"; read by Load
+	// into Password when no higher-precedence source gave one.
+	PasswordKeyring string `toml:"password_keyring"`
+	// TLSCAFile is a PEM file of CA certificates trusted for the TLS
+	// transport besides the system's; TLSServerName is the name the
+	// registrar's certificate must carry (and the SNI sent), default the
+	// registrar's host. Certificates are always verified.
+	TLSCAFile     string `toml:"tls_ca_file"`
+	TLSServerName string `toml:"tls_server_name"`
+	// KeepaliveS is how often the phone checks its path to the registrar:
+	// a CRLF ping on TCP/TLS (RFC 5626 §3.5.1), an OPTIONS on UDP. 0 is off.
+	KeepaliveS int `toml:"keepalive_s"`
+	// Failover lists further registrars ("sip:pbx2.example.com, sip:…"),
+	// tried in order when the one before does not answer.
+	Failover string `toml:"failover"`
 }
 
 // Audio is the [audio] section. Input and Output are each "null",
@@ -75,6 +91,10 @@ type Media struct {
 	RTPIP      string `toml:"rtp_ip"`
 	RTPPortMin int    `toml:"rtp_port_min"`
 	RTPPortMax int    `toml:"rtp_port_max"`
+	// Encryption is SRTP (SDES keys in the SDP, RFC 4568): "required"
+	// (only SRTP; a call that cannot have it fails), "optional" (offer
+	// SRTP, accept plain RTP; the default) or "off".
+	Encryption string `toml:"encryption"`
 }
 
 // Ctl is the [ctl] section: the control socket.
@@ -91,6 +111,8 @@ type CRM struct {
 	User         string `toml:"user"`
 	Password     Secret `toml:"password"`
 	PasswordFile string `toml:"password_file"` // read by Load into Password
+	// PasswordKeyring: as sip.password_keyring.
+	PasswordKeyring string `toml:"password_keyring"`
 	// Region is the country assumed for numbers without a country code.
 	Region string `toml:"region"`
 	// Company is the shop's name, for {{company.name}} in scripts.
@@ -173,6 +195,8 @@ func (l Log) SlogLevel() slog.Level {
 const (
 	DefaultListen     = "0.0.0.0:5060"
 	DefaultTransport  = "udp"
+	DefaultKeepalive  = 30
+	DefaultEncryption = "optional"
 	DefaultExpires    = 300
 	MinExpires        = 60
 	DefaultUserAgent  = "opdesk"
@@ -203,14 +227,15 @@ const (
 func defaults() Config {
 	return Config{
 		SIP: SIP{
-			Listen:    DefaultListen,
-			Transport: DefaultTransport,
-			Expires:   DefaultExpires,
-			UserAgent: DefaultUserAgent,
+			Listen:     DefaultListen,
+			Transport:  DefaultTransport,
+			Expires:    DefaultExpires,
+			UserAgent:  DefaultUserAgent,
+			KeepaliveS: DefaultKeepalive,
 		},
 		Audio: Audio{Input: DefaultAudio, Output: DefaultAudio, Backend: DefaultBackend, Tones: DefaultTones,
 			Record: DefaultRecord, JitterMinMs: DefaultJitterMin, JitterMaxMs: DefaultJitterMax},
-		Media:      Media{RTPPortMin: DefaultRTPPortMin, RTPPortMax: DefaultRTPPortMax},
+		Media:      Media{RTPPortMin: DefaultRTPPortMin, RTPPortMax: DefaultRTPPortMax, Encryption: DefaultEncryption},
 		Log:        Log{Level: DefaultLogLevel},
 		CRM:        CRM{Region: DefaultRegion, PopTimeoutMs: DefaultPopTimeout},
 		UI:         UI{MonitorIndicator: DefaultMonitorIndicator},

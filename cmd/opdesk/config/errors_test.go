@@ -76,8 +76,8 @@ func TestLoadErrors(t *testing.T) {
 			want: []string{`{path}:1: sip: expected a table ([sip] followed by its keys), got "pbx"`}, is: ErrType},
 
 		// Invalid values.
-		{name: "transport", file: "[sip]\ntransport = \"tls\"\n",
-			want: []string{`{path}:2: sip.transport: must be udp or tcp, got "tls"`}, is: ErrInvalid},
+		{name: "transport", file: "[sip]\ntransport = \"tsl\"\n",
+			want: []string{`{path}:2: sip.transport: must be udp, tcp or tls, got "tsl"`}, is: ErrInvalid},
 		{name: "listen without host", file: "[sip]\nlisten = \"5060\"\n",
 			want: []string{`{path}:2: sip.listen: "5060" is not host:port`}, is: ErrInvalid},
 		{name: "listen bad port", file: "[sip]\nlisten = \"0.0.0.0:99999\"\n",
@@ -89,7 +89,13 @@ func TestLoadErrors(t *testing.T) {
 		{name: "registrar as URL", file: "[sip]\nuser = \"alice\"\nregistrar = \"udp://pbx\"\n",
 			want: []string{`{path}:3: sip.registrar: "udp://pbx" is not a SIP URI (write sip:pbx)`}, is: ErrInvalid},
 		{name: "registrar sips", file: "[sip]\nuser = \"alice\"\nregistrar = \"sips:pbx\"\n",
-			want: []string{`{path}:3: sip.registrar: "sips:pbx" needs TLS, which opdesk does not support yet (write sip:pbx)`}, is: ErrInvalid},
+			want: []string{`sip.transport: the registrar "sips:pbx" is a sips: URI, which needs transport = "tls", got "udp"`}, is: ErrInvalid},
+		{name: "failover", file: "[sip]\nuser = \"alice\"\nregistrar = \"sip:pbx\"\nfailover = \"sip:pbx2, pbx3\"\n",
+			want: []string{`{path}:4: sip.failover: "pbx3" is not a SIP URI (write sip:pbx3)`}, is: ErrInvalid},
+		{name: "encryption", file: "[media]\nencryption = \"maybe\"\n",
+			want: []string{`{path}:2: media.encryption: must be required, optional or off, got "maybe"`}, is: ErrInvalid},
+		{name: "keyring", file: "[crm]\npassword_keyring = \"opdesk\"\n",
+			want: []string{`{path}:2: crm.password_keyring: "opdesk" is not "service/account" (for example "opdesk/alice")`}, is: ErrInvalid},
 		{name: "registrar with user", file: "[sip]\nuser = \"alice\"\nregistrar = \"sip:alice@pbx\"\n",
 			want: []string{`{path}:3: sip.registrar: "sip:alice@pbx" has a user part; a registrar is sip:host[:port] (RFC 3261 §10.2)`}, is: ErrInvalid},
 		{name: "registrar bad port", file: "[sip]\nuser = \"alice\"\nregistrar = \"sip:pbx:0\"\n",
@@ -168,8 +174,8 @@ func TestLoadErrors(t *testing.T) {
 		// Environment and flags name themselves instead of a line.
 		{name: "env type", env: []string{"OPDESK_SIP_EXPIRES=abc"},
 			want: []string{`environment OPDESK_SIP_EXPIRES: expected a number of seconds, got "abc"`}, is: ErrType},
-		{name: "env invalid", env: []string{"OPDESK_SIP_TRANSPORT=tls"},
-			want: []string{`environment OPDESK_SIP_TRANSPORT: must be udp or tcp, got "tls"`}, is: ErrInvalid},
+		{name: "env invalid", env: []string{"OPDESK_SIP_TRANSPORT=tsl"},
+			want: []string{`environment OPDESK_SIP_TRANSPORT: must be udp, tcp or tls, got "tsl"`}, is: ErrInvalid},
 		{name: "env header injection", env: []string{"OPDESK_SIP_DISPLAY_NAME=Al\r\nVia: x"},
 			want: []string{`environment OPDESK_SIP_DISPLAY_NAME: "Al\r\nVia: x" contains a control character such as a line break`}, is: ErrInvalid},
 		{name: "flag type", args: []string{"--sip.expires=abc"},
@@ -188,30 +194,30 @@ func TestLoadErrors(t *testing.T) {
 			want: []string{`environment OPDESK_CONFIG: cannot read config file /nonexistent/opdesk.toml: no such file or directory`}, is: fs.ErrNotExist},
 
 		// Positions survive the TOML forms a line scan would get wrong.
-		{name: "inline table", file: "# comment\nsip = { user = \"alice\", transport = \"tls\" }\n",
-			want: []string{`{path}:2: sip.transport: must be udp or tcp, got "tls"`}, is: ErrInvalid},
-		{name: "multi-line string hides a fake key", file: "[sip]\ndisplay_name = \"\"\"Alice\ntransport = x\"\"\"\n\ntransport = \"tls\"\n",
+		{name: "inline table", file: "# comment\nsip = { user = \"alice\", transport = \"tsl\" }\n",
+			want: []string{`{path}:2: sip.transport: must be udp, tcp or tls, got "tsl"`}, is: ErrInvalid},
+		{name: "multi-line string hides a fake key", file: "[sip]\ndisplay_name = \"\"\"Alice\ntransport = x\"\"\"\n\ntransport = \"tsl\"\n",
 			want: []string{
 				`{path}:2: sip.display_name: "Alice\ntransport = x" contains a control character such as a line break`,
-				`{path}:5: sip.transport: must be udp or tcp, got "tls"`,
+				`{path}:5: sip.transport: must be udp, tcp or tls, got "tsl"`,
 			}, is: ErrInvalid},
-		{name: "quoted key", file: "[\"sip\"]\n\"transport\" = \"tls\"\n",
-			want: []string{`{path}:2: sip.transport: must be udp or tcp, got "tls"`}, is: ErrInvalid},
+		{name: "quoted key", file: "[\"sip\"]\n\"transport\" = \"tsl\"\n",
+			want: []string{`{path}:2: sip.transport: must be udp, tcp or tls, got "tsl"`}, is: ErrInvalid},
 
 		// Everything at once, file top to bottom, then environment, then flags.
 		{name: "all problems reported",
-			file: "[sip]\nexpirs = 600\ntransport = \"tls\"\nexpires = \"abc\"\n[log]\nlevel = \"loud\"\n",
+			file: "[sip]\nexpirs = 600\ntransport = \"tsl\"\nexpires = \"abc\"\n[log]\nlevel = \"loud\"\n",
 			env:  []string{"OPDESK_SIP_LISTEN=5060"},
 			args: []string{"--media.rtp_port_min=x"},
 			want: []string{
 				`{path}:2: unknown key "sip.expirs" (did you mean "sip.expires"?)`,
-				`{path}:3: sip.transport: must be udp or tcp, got "tls"`,
+				`{path}:3: sip.transport: must be udp, tcp or tls, got "tsl"`,
 				`{path}:4: sip.expires: expected a number of seconds, got "abc"`,
 				`{path}:6: log.level: must be debug, info, warn or error, got "loud"`,
 				`environment OPDESK_SIP_LISTEN: "5060" is not host:port`,
 				`flag --media.rtp_port_min: expected a port number, got "x"`,
 			}},
-		{name: "a later source fixes an earlier value", file: "[sip]\ntransport = \"tls\"\n",
+		{name: "a later source fixes an earlier value", file: "[sip]\ntransport = \"tsl\"\n",
 			args: []string{"--sip.transport=tcp"}},
 	}
 	for _, tt := range tests {

@@ -210,6 +210,7 @@ func (l *loader) resolvePaths() {
 	c := &l.cfg
 	c.SIP.PasswordFile = resolvePath(c.SIP.PasswordFile, l.src["sip.password_file"], l.getenv)
 	c.CRM.PasswordFile = resolvePath(c.CRM.PasswordFile, l.src["crm.password_file"], l.getenv)
+	c.SIP.TLSCAFile = resolvePath(c.SIP.TLSCAFile, l.src["sip.tls_ca_file"], l.getenv)
 	for _, p := range []struct {
 		key  string
 		v    *string

@@ -30,10 +30,10 @@ func TestDefaults(t *testing.T) {
 				t.Fatal(err)
 			}
 			want := Config{
-				SIP: SIP{Listen: "0.0.0.0:5060", Transport: "udp", Expires: 300, UserAgent: "opdesk"},
+				SIP: SIP{Listen: "0.0.0.0:5060", Transport: "udp", Expires: 300, UserAgent: "opdesk", KeepaliveS: 30},
 				Audio: Audio{Input: "default", Output: "default", Backend: "auto", Tones: "jp", Record: "never",
 					JitterMinMs: 20, JitterMaxMs: 200, Recordings: filepath.Join(filepath.Dir(tt.logFile), "recordings")},
-				Media: Media{RTPPortMin: 16384, RTPPortMax: 32766},
+				Media: Media{RTPPortMin: 16384, RTPPortMax: 32766, Encryption: "optional"},
 				Ctl:   Ctl{Socket: tt.socket},
 				Log:   Log{File: tt.logFile, Level: "info"},
 				CRM:   CRM{Region: "JP", PopTimeoutMs: 800},

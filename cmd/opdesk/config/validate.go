@@ -42,10 +42,41 @@ func (l *loader) validate() {
 	if msg := checkHostPort(c.SIP.Listen); msg != "" {
 		l.invalid("sip.listen", msg)
 	}
-	if t := strings.ToLower(c.SIP.Transport); t == "udp" || t == "tcp" {
+	if t := strings.ToLower(c.SIP.Transport); t == "udp" || t == "tcp" || t == "tls" {
 		c.SIP.Transport = t
 	} else {
-		l.invalid("sip.transport", fmt.Sprintf("must be udp or tcp, got %q", c.SIP.Transport))
+		l.invalid("sip.transport", fmt.Sprintf("must be udp, tcp or tls, got %q", c.SIP.Transport))
+	}
+	if strings.HasPrefix(strings.ToLower(c.SIP.Registrar), "sips:") && c.SIP.Transport != "tls" {
+		l.invalid("sip.transport", fmt.Sprintf("the registrar %q is a sips: URI, which needs transport = \"tls\", got %q", c.SIP.Registrar, c.SIP.Transport))
+	}
+	for _, u := range SplitList(c.SIP.Failover) {
+		if msg := checkRegistrar(u); msg != "" {
+			l.invalid("sip.failover", msg)
+		}
+	}
+	if strings.TrimSpace(c.SIP.Failover) != "" && c.SIP.Registrar == "" {
+		l.invalid("sip.failover", "is set, so sip.registrar must be set too (the first registrar to try)")
+	}
+	if c.SIP.KeepaliveS < 0 || c.SIP.KeepaliveS > 3600 {
+		l.invalid("sip.keepalive_s", fmt.Sprintf("must be from 0 (off) to 3600 seconds, got %d", c.SIP.KeepaliveS))
+	}
+	if strings.IndexFunc(c.SIP.TLSServerName, unicode.IsSpace) >= 0 || strings.Contains(c.SIP.TLSServerName, ":") {
+		l.invalid("sip.tls_server_name", fmt.Sprintf("%q is not a host name", c.SIP.TLSServerName))
+	}
+	for _, k := range []struct{ key, v string }{{"sip.password_keyring", c.SIP.PasswordKeyring}, {"crm.password_keyring", c.CRM.PasswordKeyring}} {
+		if k.v == "" {
+			continue
+		}
+		if svc, acct, ok := strings.Cut(k.v, "/"); !ok || svc == "" || acct == "" {
+			l.invalid(k.key, fmt.Sprintf("%q is not \"service/account\" (for example \"opdesk/alice\")", k.v))
+		}
+	}
+	switch e := strings.ToLower(c.Media.Encryption); e {
+	case "required", "optional", "off":
+		c.Media.Encryption = e
+	default:
+		l.invalid("media.encryption", fmt.Sprintf("must be required, optional or off, got %q", c.Media.Encryption))
 	}
 	if c.SIP.Expires < MinExpires {
 		l.invalid("sip.expires", fmt.Sprintf("must be at least %d seconds, got %d", MinExpires, c.SIP.Expires))
@@ -125,6 +156,18 @@ func (l *loader) invalid(key, text string) {
 	l.errs = append(l.errs, valueError(l.src[key], key, ErrInvalid, text))
 }
 
+// SplitList splits a comma-separated list, dropping blanks around and
+// between items.
+func SplitList(s string) []string {
+	var out []string
+	for _, v := range strings.Split(s, ",") {
+		if v = strings.TrimSpace(v); v != "" {
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
 // checkHostPort checks a "host:port" listen address; the host may be
 // empty (all interfaces).
 func checkHostPort(s string) string {
@@ -148,7 +191,6 @@ func checkRegistrar(s string) string {
 	switch strings.ToLower(scheme) {
 	case "sip":
 	case "sips":
-		return fmt.Sprintf("%q needs TLS, which opdesk does not support yet (write sip:%s)", s, rest)
 	default:
 		hint := s
 		if _, after, ok := strings.Cut(s, "://"); ok {
