@@ -197,6 +197,7 @@ func (c *call) local() sdp.Local {
 		Codecs:    []string{"PCMU", "PCMA"},
 		DTMF:      true,
 		Direction: dir,
+		SRTP:      c.p.srtpPolicy(),
 	}
 }
 
@@ -208,6 +209,9 @@ func (c *call) applyMedia(m sdp.Media, early, remoteOffer bool) error {
 	codec, ok := audio.CodecByName(m.Codec)
 	if !ok {
 		return fmt.Errorf("negotiated codec %q: %w", m.Codec, ErrNotSupported)
+	}
+	if err := c.checkSRTP(m); err != nil {
+		return err
 	}
 	c.mu.Lock()
 	c.neg, c.hasNeg = m, true
@@ -226,6 +230,7 @@ func (c *call) applyMedia(m sdp.Media, early, remoteOffer bool) error {
 		Recv:            m.Direction.Receives(),
 		Source:          c.src,
 		Sink:            c.sink,
+		SRTP:            mediaSRTP(m.SRTP),
 	}
 	if ra := m.Addr(); ra != nil && m.RTCPPort != 0 {
 		a := *ra
@@ -237,6 +242,7 @@ func (c *call) applyMedia(m sdp.Media, early, remoteOffer bool) error {
 	started := c.mediaStarted
 	c.mediaStarted = true
 	c.mu.Unlock()
+	c.p.log.Debug("media negotiated", "call", c.id, "codec", m.Codec, "srtp", srtpSuite(m.SRTP))
 	if c.mon == nil && c.p.isMuted() {
 		c.stream.SetMuted(true) // a monitor session is never muted: it is the supervisor's ear
 	}

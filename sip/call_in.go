@@ -163,16 +163,25 @@ func (c *call) answerInvite(sess *sipgo.DialogServerSession, req *gsip.Request) 
 		return answer, neg, true
 	}
 	if answer, neg, err = c.sess.Answer(offer, c.local()); err != nil {
-		code, reason := 488, "Not Acceptable Here"
-		if !errors.Is(err, sdp.ErrNoCommonCodec) {
-			code, reason = 400, "Bad Request"
-		}
+		code, reason := offerRefusal(err)
 		hdr := gsip.NewHeader("Warning", `305 opdesk "`+warningText(err)+`"`)
 		_ = sess.Respond(code, reason, nil, hdr)
-		c.end(CauseNoCodec, code, "an incoming call was refused: "+err.Error())
+		cause, text := c.sdpFailure(err, "offered")
+		c.p.log.Info("incoming call refused", "call", c.id, "code", code, "err", err)
+		c.end(cause, code, "an incoming call was refused: "+text)
 		return nil, neg, false
 	}
 	return answer, neg, true
+}
+
+// offerRefusal is the response to an offer Session.Answer refused: 400
+// for SDP we cannot read, 488 Not Acceptable Here for media we cannot do
+// (codec, profile, SRTP, no stream at all: RFC 3261 §13.3.1.4).
+func offerRefusal(err error) (int, string) {
+	if errors.Is(err, sdp.ErrMalformed) {
+		return 400, "Bad Request"
+	}
+	return 488, "Not Acceptable Here"
 }
 
 // warningText makes an error fit inside a quoted Warning header text.

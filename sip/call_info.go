@@ -22,7 +22,7 @@ func (c *call) info() CallInfo {
 		RemoteHeld: c.remoteHeld,
 	}
 	if c.hasNeg {
-		ci.Codec = c.neg.Codec
+		ci.Codec, ci.SRTP = c.neg.Codec, srtpSuite(c.neg.SRTP)
 	}
 	if c.rec != nil {
 		ci.Recording = c.rec.path
@@ -53,6 +53,7 @@ func (c *call) info() CallInfo {
 			RemoteLossFraction: st.RemoteLossFraction,
 			RemoteJitterMs:     st.RemoteJitterMs,
 			RTTMs:              st.RTTMs,
+			SRTPAuthFailures:   st.SRTPAuthFailures,
 		}
 		if c.hasNeg {
 			if a := c.neg.Addr(); a != nil {

@@ -185,7 +185,9 @@ func (p *Phone) onReInvite(req *gsip.Request, tx gsip.ServerTransaction) {
 	if len(offer) > 0 {
 		body, neg, err = c.sess.Answer(offer, c.local())
 		if err != nil {
-			res := gsip.NewResponseFromRequest(req, 488, "Not Acceptable Here", nil)
+			code, reason := offerRefusal(err)
+			p.log.Info("re-INVITE refused", "call", c.id, "code", code, "err", err)
+			res := gsip.NewResponseFromRequest(req, code, reason, nil)
 			res.AppendHeader(gsip.NewHeader("Warning", `305 opdesk "`+warningText(err)+`"`))
 			_ = tx.Respond(res)
 			return
@@ -269,7 +271,8 @@ func (p *Phone) onAck(req *gsip.Request, tx gsip.ServerTransaction) {
 		m, err := c.sess.ParseAnswer(body)
 		if err != nil {
 			p.log.Warn("bad SDP in ACK", "call", c.id, "err", err)
-			go c.hangup(p.ctx, CauseNoCodec, "the other side answered with audio we cannot use")
+			cause, text := c.sdpFailure(err, "answered with")
+			go c.hangup(p.ctx, cause, text)
 			return
 		}
 		if err := c.applyMedia(m, false, false); err != nil {

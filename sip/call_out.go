@@ -9,6 +9,8 @@ import (
 
 	"github.com/emiago/sipgo"
 	gsip "github.com/emiago/sipgo/sip"
+
+	"github.com/opdesk/opdesk/sip/sdp"
 )
 
 // Dial starts an outbound call to target (a number, a user name or a SIP
@@ -159,7 +161,8 @@ func (c *call) runOutbound(ctx context.Context, req *gsip.Request) {
 	if err != nil {
 		p.log.Warn("bad SDP answer", "call", c.id, "err", err)
 		c.bye()
-		c.end(CauseNoCodec, 0, "the other side answered with audio we cannot use: "+err.Error())
+		cause, text := c.sdpFailure(err, "answered with")
+		c.end(cause, 0, text)
 		return
 	}
 	if err := c.applyMedia(m, false, false); err != nil {
@@ -173,7 +176,7 @@ func (c *call) runOutbound(ctx context.Context, req *gsip.Request) {
 		c.answeredMedia()
 		ev := c.event(EvAnswered, "answered")
 		p.publish(ev)
-		p.log.Info("answered", "call", c.id, "codec", m.Codec)
+		p.log.Info("answered", "call", c.id, "codec", m.Codec, "srtp", srtpSuite(m.SRTP))
 	}
 }
 
@@ -207,6 +210,9 @@ func (c *call) onProvisional(r *gsip.Response) error {
 func (c *call) failOutbound(ctx context.Context, err error) {
 	if res, ok := errorsAsResponse(err); ok {
 		cause, text := causeFromStatus(res.StatusCode, res.Reason)
+		if res.StatusCode == 488 && c.p.srtpPolicy() == sdp.SRTPRequired {
+			text = textSRTPRefused
+		}
 		if w := res.GetHeader("Warning"); w != nil && res.StatusCode == 488 {
 			text += ": " + Clean(w.Value())
 		}

@@ -68,6 +68,7 @@ type CallInfo struct {
 	Remote      string        `json:"remote"`
 	RemoteName  string        `json:"remote_name,omitempty"`
 	Codec       string        `json:"codec,omitempty"`
+	SRTP        string        `json:"srtp,omitempty"` // the SRTP suite ("AEAD_AES_128_GCM"...), "" for plain RTP
 	Duration    time.Duration `json:"-"`
 	DurationSec float64       `json:"duration"`
 	Held        bool          `json:"held,omitempty"`
@@ -97,6 +98,9 @@ type MediaInfo struct {
 	RemoteLossFraction float64 `json:"remote_loss_fraction"`
 	RemoteJitterMs     float64 `json:"remote_jitter_ms"`
 	RTTMs              float64 `json:"rtt_ms,omitempty"`
+	// SRTPAuthFailures counts packets dropped for failing SRTP
+	// authentication (forged, altered, or plain RTP on an SRTP call).
+	SRTPAuthFailures uint64 `json:"srtp_auth_failures,omitempty"`
 	// LocalDirection and RemoteDirection are the SDP directions negotiated
 	// last (sendrecv, sendonly, recvonly, inactive).
 	LocalDirection  string `json:"local_direction,omitempty"`

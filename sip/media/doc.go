@@ -26,4 +26,17 @@
 // from any other address are dropped while the latched address is alive; once
 // it has been silent for more than two seconds, the next valid packet from a
 // new address re-latches.
+//
+// # SRTP
+//
+// With [Params].SRTP set, RTP and RTCP are SRTP and SRTCP (RFC 3711, with
+// pion/srtp; AES-CM with HMAC-SHA1 and AES-GCM of RFC 7714): each packet is
+// protected in place in the send buffer, and a received one is
+// authenticated and decrypted in place before anything else looks at it,
+// so the per-frame paths still do not allocate. A packet that fails
+// (forged, altered, truncated, another key, or plain RTP on an SRTP
+// stream) is dropped and counted in Stats.SRTPAuthFailures, the first one
+// logged; a replay is dropped as a Duplicate. Nothing is ever sent in the
+// clear instead. Update keeps a direction's crypto context while its
+// suite and key stay, and starts a new one for a new key (a rekey).
 package media

@@ -25,4 +25,10 @@ var (
 	ErrInvalidPortRange = errors.New("media: invalid port range")
 	// ErrNoFreePort is returned by Listen when no RTP/RTCP port pair could be bound.
 	ErrNoFreePort = errors.New("media: no free RTP port pair")
+	// ErrSRTPSuite is returned by Start and Update for an SRTP suite pion/srtp
+	// does not implement.
+	ErrSRTPSuite = errors.New("media: unsupported SRTP suite")
+	// ErrSRTPKey is returned by Start and Update for SRTP key material of
+	// the wrong length for its suite. It never carries the key.
+	ErrSRTPKey = errors.New("media: bad SRTP key")
 )

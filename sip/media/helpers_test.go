@@ -225,7 +225,7 @@ func readRTP(t testing.TB, c *net.UDPConn, d time.Duration) (rtp.Packet, netip.A
 // so that the per-frame functions can be driven directly.
 func bindConfig(t testing.TB, s *Stream, p Params) {
 	t.Helper()
-	cfg, err := p.config()
+	cfg, err := p.config(s.cfg.Load())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -100,6 +100,9 @@ func (s *Stream) sendReport(bye bool) {
 	}
 	now := s.clock.Now()
 	raw, err := rtcp.Marshal(s.buildReport(cfg, now, bye))
+	if err == nil && cfg.out != nil {
+		raw, err = cfg.out.protectRTCP(raw)
+	}
 	if err == nil {
 		_, err = s.rtcpConn.WriteToUDPAddrPort(raw, dst)
 	}
@@ -187,6 +190,14 @@ func (s *Stream) handleRTCP(buf []byte, from netip.AddrPort) {
 	if len(buf) < 8 || buf[0]>>6 != rtpVersion {
 		s.st.rtcpBad.Add(1)
 		return
+	}
+	if cfg := s.cfg.Load(); cfg != nil && cfg.in != nil {
+		plain, err := cfg.in.unprotectRTCP(buf)
+		if err != nil {
+			s.srtpDropped(err, "RTCP", len(buf))
+			return
+		}
+		buf = plain
 	}
 	pkts, err := rtcp.Unmarshal(buf)
 	if err != nil {

@@ -41,6 +41,14 @@ type Stats struct {
 	RTCPBad      uint64
 	ByeReceived  bool
 
+	// SRTP is the suite protecting the stream, "" for plain RTP.
+	SRTP string
+	// SRTPAuthFailures counts RTP and RTCP packets dropped because they
+	// failed SRTP/SRTCP authentication: forged or altered, protected with
+	// another key, truncated, or plain packets on an SRTP stream. Replays
+	// count as Duplicate.
+	SRTPAuthFailures uint64
+
 	// Latched is the peer address RTP is sent to after symmetric-RTP
 	// latching, "" until the first valid packet.
 	Latched string
@@ -53,6 +61,7 @@ type counters struct {
 	packetsReceived, bytesReceived              atomic.Uint64
 	bad, late, duplicate, dtmfReceived          atomic.Uint64
 	rtcpSent, rtcpReceived, rtcpBad             atomic.Uint64
+	srtpAuthFailures                            atomic.Uint64
 
 	// Published by the receive goroutine for RTCP and Stats.
 	rxActive   atomic.Bool
@@ -94,6 +103,11 @@ func (s *Stream) Stats() Stats {
 		RTCPSent:        s.st.rtcpSent.Load(),
 		RTCPReceived:    s.st.rtcpReceived.Load(),
 		RTCPBad:         s.st.rtcpBad.Load(),
+
+		SRTPAuthFailures: s.st.srtpAuthFailures.Load(),
+	}
+	if cfg := s.cfg.Load(); cfg != nil {
+		st.SRTP = cfg.suite()
 	}
 	if s.st.rxActive.Load() {
 		st.RemoteSSRC = s.st.rxSSRC.Load()

@@ -41,6 +41,10 @@ type Params struct {
 	Source audio.Source
 	// Sink gets each decoded frame while receiving; nil discards audio.
 	Sink audio.Sink
+	// SRTP, when set, protects RTP and RTCP both ways (srtp.go): nothing
+	// goes out in the clear and a packet that fails authentication or
+	// replay checks is dropped and counted. Nil is plain RTP.
+	SRTP *SRTP
 }
 
 // config is an immutable snapshot of Params, swapped atomically by Update.
@@ -53,9 +57,12 @@ type config struct {
 	send, recv bool
 	source     audio.Source
 	sink       audio.Sink
+	out, in    *srtpDir // nil: plain RTP
 }
 
-func (p Params) config() (*config, error) {
+// config validates p into a config; prev is the config it replaces, whose
+// SRTP contexts are kept where the keys did not change.
+func (p Params) config(prev *config) (*config, error) {
 	if p.Codec == nil {
 		return nil, ErrNoCodec
 	}
@@ -77,6 +84,9 @@ func (p Params) config() (*config, error) {
 	}
 	if p.RemoteRTCP != nil {
 		c.remoteRTCP = unmap(p.RemoteRTCP.AddrPort())
+	}
+	if err := c.srtpConfig(p.SRTP, prev); err != nil {
+		return nil, err
 	}
 	return c, nil
 }
@@ -234,7 +244,7 @@ func (s *Stream) SSRC() uint32 { return s.ssrc }
 // goroutines: the 20 ms send clock (which sends only while p.Send), the RTP
 // and RTCP readers and the RTCP reporter.
 func (s *Stream) Start(p Params) error {
-	cfg, err := p.config()
+	cfg, err := p.config(nil)
 	if err != nil {
 		return fmt.Errorf("start: %w", err)
 	}
@@ -250,7 +260,7 @@ func (s *Stream) Start(p Params) error {
 	s.cfg.Store(cfg)
 	s.epoch = s.clock.Now()
 	s.log.Info("media: start", "local", s.localPort, "remote", cfg.remote.String(),
-		"codec", cfg.codec.Name(), "send", cfg.send, "recv", cfg.recv)
+		"codec", cfg.codec.Name(), "srtp", cfg.suite(), "send", cfg.send, "recv", cfg.recv)
 	s.sendWG.Add(2)
 	go s.sendLoop()
 	go s.rtcpLoop()
@@ -261,14 +271,12 @@ func (s *Stream) Start(p Params) error {
 }
 
 // Update applies a re-negotiation (re-INVITE/UPDATE): a new remote address,
-// codec, DTMF payload type, direction (hold/resume), source or sink. The
-// sockets, SSRC, sequence numbers and timestamps carry on; a changed Remote
-// drops the learned (latched) addresses.
+// codec, DTMF payload type, direction (hold/resume), source, sink or SRTP
+// keys. The sockets, SSRC, sequence numbers and timestamps carry on; a
+// changed Remote drops the learned (latched) addresses. An SRTP direction
+// whose suite and key are unchanged keeps its crypto context; a new key
+// gets a new one (a rekey).
 func (s *Stream) Update(p Params) error {
-	cfg, err := p.config()
-	if err != nil {
-		return fmt.Errorf("update: %w", err)
-	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	switch {
@@ -277,13 +285,17 @@ func (s *Stream) Update(p Params) error {
 	case !s.started:
 		return ErrNotStarted
 	}
+	cfg, err := p.config(s.cfg.Load())
+	if err != nil {
+		return fmt.Errorf("update: %w", err)
+	}
 	old := s.cfg.Swap(cfg)
 	if old.remote != cfg.remote || old.remoteRTCP != cfg.remoteRTCP {
 		s.latch.Store(nil)
 		s.rtcpLatch.Store(nil)
 	}
 	s.log.Info("media: update", "remote", cfg.remote.String(), "codec", cfg.codec.Name(),
-		"send", cfg.send, "recv", cfg.recv)
+		"srtp", cfg.suite(), "rekey", rekeyed(old, cfg), "send", cfg.send, "recv", cfg.recv)
 	return nil
 }
 

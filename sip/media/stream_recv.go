@@ -99,6 +99,7 @@ func (s *Stream) isDone() bool {
 
 // handlePacket processes one datagram from the RTP port. It never panics on
 // garbage and does not allocate for a valid packet from the latched peer.
+// Under SRTP it decrypts buf in place.
 func (s *Stream) handlePacket(buf []byte, from netip.AddrPort) {
 	// RFC 5761 §4: RTCP multiplexed on the RTP port has PT 192-223.
 	if len(buf) >= 2 && buf[0]>>6 == rtpVersion && buf[1] >= 192 && buf[1] <= 223 {
@@ -112,7 +113,20 @@ func (s *Stream) handlePacket(buf []byte, from netip.AddrPort) {
 	rx := &s.rx
 	p := &rx.pkt
 	cfg := s.cfg.Load()
-	if cfg == nil || p.Unmarshal(buf) != nil {
+	if cfg == nil {
+		s.st.bad.Add(1)
+		return
+	}
+	if cfg.in != nil {
+		// In place; a plain packet fails here like a forged one.
+		plain, err := cfg.in.rtp.DecryptRTP(buf, buf, &p.Header)
+		if err != nil {
+			s.srtpDropped(err, "RTP", len(buf))
+			return
+		}
+		buf = plain
+	}
+	if p.Unmarshal(buf) != nil {
 		s.st.bad.Add(1)
 		return
 	}

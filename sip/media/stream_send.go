@@ -21,6 +21,7 @@ const (
 // reused wire buffer, the PCM and payload scratch buffers.
 type txState struct {
 	pkt     rtp.Packet
+	hdr     rtp.Header // SRTP's parse of the packet it protects
 	buf     []byte
 	pcm     []int16
 	payload []byte
@@ -131,7 +132,7 @@ func (s *Stream) sendFrame(k int64) []int16 {
 		clear(pcm)
 	}
 	payload := cfg.codec.Encode(tx.payload, pcm)
-	s.writeRTP(cfg.codec.PayloadType(), tx.marker, ts, payload, dst)
+	s.writeRTP(cfg, cfg.codec.PayloadType(), tx.marker, ts, payload, dst)
 	tx.marker = false
 	return pcm
 }
@@ -188,7 +189,7 @@ func (s *Stream) sendDTMFTick(cfg *config, ts uint32, dst netip.AddrPort) bool {
 	end := d.tick > dtmfToneTicks
 	duration := uint16(min(d.tick, dtmfToneTicks) * audio.FrameSamples)
 	putEvent(tx.event[:], d.event, end, dtmfVolume, duration)
-	s.writeRTP(cfg.dtmfPT, d.tick == 1, d.startTS, tx.event[:], dst)
+	s.writeRTP(cfg, cfg.dtmfPT, d.tick == 1, d.startTS, tx.event[:], dst)
 	if d.tick >= dtmfToneTicks+dtmfEndPackets {
 		d.active = false
 		d.gap = dtmfGapTicks
@@ -196,8 +197,9 @@ func (s *Stream) sendDTMFTick(cfg *config, ts uint32, dst netip.AddrPort) bool {
 	return true
 }
 
-// writeRTP marshals the reused packet into the reused buffer and sends it.
-func (s *Stream) writeRTP(pt uint8, marker bool, ts uint32, payload []byte, dst netip.AddrPort) {
+// writeRTP marshals the reused packet into the reused buffer, protects it
+// in place under SRTP, and sends it.
+func (s *Stream) writeRTP(cfg *config, pt uint8, marker bool, ts uint32, payload []byte, dst netip.AddrPort) {
 	tx := &s.tx
 	p := &tx.pkt
 	p.PayloadType = pt
@@ -212,7 +214,15 @@ func (s *Stream) writeRTP(pt uint8, marker bool, ts uint32, payload []byte, dst 
 		return
 	}
 	tx.seq++
-	if _, err := s.rtpConn.WriteToUDPAddrPort(tx.buf[:n], dst); err != nil {
+	wire := tx.buf[:n]
+	if cfg.out != nil {
+		// In place: the buffer has room for the tag (mtu).
+		if wire, err = cfg.out.rtp.EncryptRTP(wire, wire, &tx.hdr); err != nil {
+			s.st.sendErrors.Add(1) // never sent in the clear instead
+			return
+		}
+	}
+	if _, err := s.rtpConn.WriteToUDPAddrPort(wire, dst); err != nil {
 		s.st.sendErrors.Add(1)
 		if !tx.writeErrLogged {
 			tx.writeErrLogged = true

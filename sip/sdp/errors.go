@@ -19,9 +19,18 @@ var (
 	ErrNoCommonCodec = errors.New("sdp: no common codec")
 
 	// ErrUnsupportedProfile means the only live audio streams use a transport
-	// profile we do not speak (RTP/SAVP, UDP/TLS/RTP/SAVPF, TCP...): we do
-	// plain RTP/AVP (and accept RTP/AVPF). Answer with 488 as well.
+	// profile we do not speak (UDP/TLS/RTP/SAVPF, TCP..., or RTP/SAVP with
+	// SRTPOff): we do RTP/AVP and RTP/AVPF, and RTP/SAVP and RTP/SAVPF with
+	// SDES keys. Answer with 488 as well.
 	ErrUnsupportedProfile = errors.New("sdp: unsupported media profile")
+
+	// ErrNoCrypto means SRTP was needed and there is none we can use: an
+	// RTP/SAVP line, or any line under SRTPRequired, with no a=crypto whose
+	// suite and parameters we support; an answer without a=crypto to our
+	// SRTPRequired offer; an answer whose a=crypto matches none of ours.
+	// The wrapped text names tags and suites, never keys. Answer an offer
+	// like that with 488.
+	ErrNoCrypto = errors.New("sdp: no usable SRTP crypto")
 
 	// ErrStreamRejected means the audio stream has port 0 (RFC 3264 §6, §8.2):
 	// the peer rejected or removed it. Answer still returns a valid answer

@@ -140,6 +140,8 @@ func TestFuzzCorpus(t *testing.T) {
 	for target, seeds := range map[string]map[string]string{
 		"FuzzAnswer":      answerSeeds(),
 		"FuzzParseAnswer": parseAnswerSeeds(),
+		"FuzzParseCrypto": parseCryptoSeeds(),
+		"FuzzAnswerSRTP":  answerSRTPSeeds(),
 	} {
 		dir := filepath.Join("testdata", "fuzz", target)
 		for name, seed := range seeds {

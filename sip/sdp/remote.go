@@ -120,10 +120,13 @@ func directionAttr(as []psdp.Attribute) (Direction, bool) {
 // profile returns the transport profile of an m= line ("RTP/AVP").
 func profile(mn psdp.MediaName) string { return strings.Join(mn.Protos, "/") }
 
-// supportedProfile reports whether we can answer an m= line with profile p.
-// RTP/AVPF (RFC 4585) differs from RTP/AVP only in RTCP feedback, which we
-// neither send nor need, so it is accepted and echoed.
-func supportedProfile(p string) bool { return p == "RTP/AVP" || p == "RTP/AVPF" }
+// supportedProfile reports whether we can answer an m= line with profile p
+// (given a=crypto for the SRTP ones, see SRTPPolicy). RTP/AVPF (RFC 4585)
+// differs from RTP/AVP only in RTCP feedback, which we neither send nor
+// need, so it is accepted and echoed; RTP/SAVPF likewise.
+func supportedProfile(p string) bool {
+	return p == "RTP/AVP" || p == "RTP/AVPF" || isSecure(p)
+}
 
 // isRTP reports whether profile p carries RTP, whose formats are payload
 // types (RFC 4566 §5.14).

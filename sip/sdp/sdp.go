@@ -1,7 +1,8 @@
 // Package sdp negotiates the one audio stream of an opdesk call with the SDP
 // offer/answer model of RFC 3264, on top of github.com/pion/sdp/v3 for the
-// RFC 4566 syntax. Only G.711 (the codecs of the audio package) over plain
-// RTP/AVP is spoken, with RFC 4733 telephone-event for DTMF.
+// RFC 4566 syntax. Only G.711 (the codecs of the audio package) is spoken,
+// with RFC 4733 telephone-event for DTMF, over RTP/AVP or over SRTP keyed
+// with SDES (a=crypto, RFC 4568; AES-GCM of RFC 7714) as Local.SRTP says.
 //
 // A dialog owns one Session: it keeps the o= line stable and bumps its
 // version only when our SDP changes (RFC 3264 §8), so a session refresh that
@@ -18,6 +19,10 @@
 //   - Payload types are per direction: Media.PayloadType is the one the peer
 //     asked for. For a dynamic mapping ("a=rtpmap:96 PCMU/8000") look the
 //     codec up by Media.Codec, not by payload type.
+//   - SRTP keys are in the SDP in the clear (RFC 4568 §8.3: the signalling
+//     must be protected) and in Media.SRTP: Key and SRTP format as
+//     placeholders, and no error of this package quotes key material, so
+//     neither leaks into a log by accident. Never log an SDP body.
 //   - The syntax check is pion's and strict: lines must come in RFC 4566 §5
 //     order and m= lines must name a media type and profile pion knows
 //     (T.38's "m=image ... udptl" is not one), else ErrMalformed.
@@ -46,6 +51,9 @@ type Local struct {
 	DTMF bool
 	// Direction is what we want: SendOnly to put the peer on hold.
 	Direction Direction
+	// SRTP says whether the stream is SRTP (SDES keys); SRTPOff, the zero
+	// value, is plain RTP.
+	SRTP SRTPPolicy
 }
 
 // Media is the outcome of a negotiation: where to send, in which format, and
@@ -77,6 +85,9 @@ type Media struct {
 	// RemoteDirection is the direction the peer declared, with an RFC 2543
 	// hold (c=0.0.0.0) counted as the peer not receiving.
 	RemoteDirection Direction
+	// SRTP is the crypto suite and keys when the stream is SRTP, nil for
+	// plain RTP. It is shared, not copied: do not modify it.
+	SRTP *SRTP
 }
 
 // Addr returns the peer's RTP address, or nil when there is nowhere to send
@@ -101,6 +112,7 @@ type local struct {
 	codecs []audio.Codec
 	dtmf   bool
 	dir    Direction
+	srtp   SRTPPolicy
 }
 
 func (l Local) validate() (local, error) {
@@ -114,7 +126,10 @@ func (l Local) validate() (local, error) {
 	if !l.Direction.valid() {
 		return local{}, fmt.Errorf("%w: unknown direction %d", ErrInvalidLocal, int(l.Direction))
 	}
-	out := local{ip: ip.Unmap(), port: l.Port, dtmf: l.DTMF, dir: l.Direction}
+	if !l.SRTP.valid() {
+		return local{}, fmt.Errorf("%w: unknown SRTP policy %d", ErrInvalidLocal, int(l.SRTP))
+	}
+	out := local{ip: ip.Unmap(), port: l.Port, dtmf: l.DTMF, dir: l.Direction, srtp: l.SRTP}
 	for _, name := range l.Codecs {
 		c, ok := audio.CodecByName(name)
 		if !ok {

@@ -32,6 +32,7 @@ type Session struct {
 	slots []psdp.MediaName // m= lines of our last SDP
 	audio int              // index of our audio stream in slots
 	offer *offered         // our outstanding offer, for ParseAnswer
+	keys  keyring          // our SRTP keys (crypto_session.go)
 }
 
 // offered is what ParseAnswer needs to know of our last offer.
@@ -40,6 +41,8 @@ type offered struct {
 	dtmf   bool
 	dir    Direction
 	index  int // of the audio m= line
+	srtp   SRTPPolicy
+	crypto []crypto // our a=crypto lines, with our keys
 }
 
 // NewSession returns a Session whose SDP carries username in o= (RFC 4566
@@ -63,6 +66,12 @@ func NewSession(username string) *Session {
 // differs from the last one this Session produced, so re-sending the same
 // Local for a session refresh (RFC 4028) gives identical bytes.
 //
+// Unless l.SRTP is SRTPOff the audio line carries a=crypto: one per suite
+// we offer (AEAD_AES_128_GCM tag 1, AES_CM_128_HMAC_SHA1_80 tag 2) over
+// RTP/SAVP (SRTPRequired) or RTP/AVP (SRTPOptional). While SRTP is in use a
+// re-offer carries only the suite, tag and key in use (RFC 4568 §7.1.4), so
+// that a hold or a refresh keeps the crypto contexts.
+//
 // The offer stays outstanding for ParseAnswer until the next Offer or Answer.
 func (s *Session) Offer(l Local) ([]byte, error) {
 	ll, err := l.validate()
@@ -72,19 +81,25 @@ func (s *Session) Offer(l Local) ([]byte, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 
-	protos := []string{"RTP", "AVP"}
+	protos := ll.srtp.offerProtos()
 	index := 0
 	if len(s.slots) > 0 {
 		index = s.audio
-		if supportedProfile(profile(s.slots[index])) {
+		if ll.srtp.allows(profile(s.slots[index])) {
 			protos = s.slots[index].Protos
+		}
+	}
+	var cs []crypto
+	if ll.srtp != SRTPOff {
+		if cs, err = s.keys.offerLines(); err != nil {
+			return nil, err
 		}
 	}
 	fs := make([]format, 0, len(ll.codecs))
 	for _, c := range ll.codecs {
 		fs = append(fs, format{pt: c.PayloadType(), name: c.Name(), clock: audio.SampleRate})
 	}
-	ours := audioLine(ll, protos, fs, ll.dtmf, dtmfPT, ll.dir)
+	ours := audioLine(ll, protos, fs, ll.dtmf, dtmfPT, ll.dir, cs)
 
 	mds := []*psdp.MediaDescription{ours}
 	if len(s.slots) > 0 {
@@ -101,7 +116,7 @@ func (s *Session) Offer(l Local) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	s.offer = &offered{codecs: ll.codecs, dtmf: ll.dtmf, dir: ll.dir, index: index}
+	s.offer = &offered{codecs: ll.codecs, dtmf: ll.dtmf, dir: ll.dir, index: index, srtp: ll.srtp, crypto: cs}
 	return out, nil
 }
 
@@ -109,14 +124,22 @@ func (s *Session) Offer(l Local) ([]byte, error) {
 // from l, and returns the negotiated Media.
 //
 // The first audio m= line we can use is taken: not port 0, RTP/AVP or
-// RTP/AVPF, and listing one of l.Codecs (by rtpmap name or static payload
-// type). Our codec is the first of l.Codecs it lists, on the offerer's payload
-// type; telephone-event/8000 is accepted on the offerer's payload type if
-// l.DTMF. Our direction is the reverse of the offer's intersected with
-// l.Direction, so a hold offer (sendonly) is answered recvonly, or inactive if
-// we hold too. Every other m= line is answered with port 0.
+// RTP/AVPF (or RTP/SAVP and RTP/SAVPF unless l.SRTP is SRTPOff), listing one
+// of l.Codecs (by rtpmap name or static payload type) and, for an SRTP
+// profile or under SRTPRequired, an a=crypto we can use. Our codec is the
+// first of l.Codecs it lists, on the offerer's payload type;
+// telephone-event/8000 is accepted on the offerer's payload type if l.DTMF.
+// Our direction is the reverse of the offer's intersected with l.Direction,
+// so a hold offer (sendonly) is answered recvonly, or inactive if we hold
+// too. Every other m= line is answered with port 0.
 //
-// Errors: ErrMalformed (answer 400), ErrNoCommonCodec and
+// SRTP (unless l.SRTP is SRTPOff): the first a=crypto of the line whose
+// suite and parameters we support is answered with the same tag and suite
+// and our own key (RFC 4568 §7.1.2), and Media.SRTP is set. An offer with
+// a=crypto on RTP/AVP is answered in kind; under SRTPOptional a line with
+// no usable a=crypto is answered with plain RTP.
+//
+// Errors: ErrMalformed (answer 400), ErrNoCommonCodec, ErrNoCrypto and
 // ErrUnsupportedProfile (answer 488), ErrInvalidLocal. With ErrStreamRejected
 // (every audio line at port 0) the returned answer is valid and should be
 // sent; the Media then has no address and direction Inactive.
@@ -134,22 +157,39 @@ func (s *Session) Answer(offer []byte, l Local) (answer []byte, m Media, err err
 		return nil, Media{}, err
 	}
 
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var ours *crypto
+	if ch.crypto != nil {
+		key, kerr := s.keys.keyFor(ch.crypto.suite)
+		if kerr == nil && sameKey(key, ch.crypto.key) {
+			kerr = fmt.Errorf("%w: the offer's a=crypto:%d carries our own key", ErrNoCrypto, ch.crypto.tag)
+		}
+		if kerr != nil {
+			return nil, Media{}, kerr
+		}
+		ours = &crypto{tag: ch.crypto.tag, suite: ch.crypto.suite, key: key}
+		m.SRTP = &SRTP{Suite: ours.suite.name, Local: key, Remote: ch.crypto.key}
+	}
 	mds := make([]*psdp.MediaDescription, len(d.MediaDescriptions))
 	for i, md := range d.MediaDescriptions {
 		if i == index && err == nil {
-			mds[i] = audioLine(ll, md.MediaName.Protos, []format{ch.codec}, ch.dtmf, ch.dtmfPT, m.Direction)
+			var cs []crypto
+			if ours != nil {
+				cs = []crypto{*ours}
+			}
+			mds[i] = audioLine(ll, md.MediaName.Protos, []format{ch.codec}, ch.dtmf, ch.dtmfPT, m.Direction, cs)
 		} else {
 			mds[i] = &psdp.MediaDescription{MediaName: rejected(md.MediaName)}
 		}
 	}
 
-	s.mu.Lock()
-	defer s.mu.Unlock()
 	out, emitErr := s.emit(ll.ip, mds, index)
 	if emitErr != nil {
 		return nil, Media{}, emitErr
 	}
 	s.offer = nil
+	s.keys.settle(ours)
 	return out, m, err
 }
 
@@ -157,11 +197,13 @@ func (s *Session) Answer(offer []byte, l Local) (answer []byte, m Media, err err
 // and returns the negotiated Media. The codec is the first format of the
 // answer that we offered; PayloadType and DTMFPayloadType are the answer's
 // (the ones the peer expects). Our direction is what we offered intersected
-// with the reverse of the answer's.
+// with the reverse of the answer's. Media.SRTP is set when the answer takes
+// up one of our a=crypto lines (same tag and suite, RFC 4568 §7.1.3).
 //
 // Errors: ErrNoOffer, ErrMalformed, ErrStreamRejected (the peer set our audio
 // line to port 0), ErrNoCommonCodec (the answer holds nothing we offered),
-// ErrUnsupportedProfile.
+// ErrUnsupportedProfile, ErrNoCrypto (SRTP is required and the answer is
+// plain, or its a=crypto matches none of ours).
 func (s *Session) ParseAnswer(answer []byte) (Media, error) {
 	s.mu.Lock()
 	o := s.offer
@@ -195,11 +237,22 @@ func (s *Session) ParseAnswer(answer []byte) (Media, error) {
 	if !ok {
 		return Media{}, fmt.Errorf("%w: answer lists %s", ErrNoCommonCodec, describe(fs))
 	}
+	ours, theirs, err := matchAnswer(md, o)
+	if err != nil {
+		return Media{}, err
+	}
 	st, err := analyse(d, md)
 	if err != nil {
 		return Media{}, err
 	}
-	return media(st, ch, intersect(o.dir, st.dir.Reverse())), nil
+	m := media(st, ch, intersect(o.dir, st.dir.Reverse()))
+	if ours != nil {
+		m.SRTP = &SRTP{Suite: ours.suite.name, Local: ours.key, Remote: theirs}
+	}
+	s.mu.Lock()
+	s.keys.settle(ours)
+	s.mu.Unlock()
+	return m, nil
 }
 
 // chosen is the outcome of matching formats.
@@ -207,6 +260,7 @@ type chosen struct {
 	codec  format // named as the audio package names it
 	dtmf   bool
 	dtmfPT uint8
+	crypto *crypto // the peer's a=crypto we take up; nil: plain RTP
 }
 
 // negotiate picks the audio m= line of offer d to answer (see Answer). It
@@ -216,6 +270,7 @@ func negotiate(d *psdp.SessionDescription, ll local) (int, Media, chosen, error)
 	firstAudio, noCodec := -1, false
 	var offeredFmts []format
 	var profiles []string
+	var noCrypto error
 	for i, md := range d.MediaDescriptions {
 		if md.MediaName.Media != "audio" {
 			continue
@@ -235,7 +290,7 @@ func negotiate(d *psdp.SessionDescription, ll local) (int, Media, chosen, error)
 		if err != nil {
 			return -1, Media{}, chosen{}, err
 		}
-		if !supportedProfile(p) {
+		if !supportedProfile(p) || isSecure(p) && ll.srtp == SRTPOff {
 			profiles = append(profiles, p)
 			continue
 		}
@@ -244,6 +299,14 @@ func negotiate(d *psdp.SessionDescription, ll local) (int, Media, chosen, error)
 			noCodec = true
 			offeredFmts = append(offeredFmts, fs...)
 			continue
+		}
+		if ll.srtp != SRTPOff {
+			c, err := pickCrypto(md)
+			if err != nil && (isSecure(p) || ll.srtp == SRTPRequired) {
+				noCrypto = err
+				continue
+			}
+			ch.crypto = c
 		}
 		st, err := analyse(d, md)
 		if err != nil {
@@ -254,6 +317,8 @@ func negotiate(d *psdp.SessionDescription, ll local) (int, Media, chosen, error)
 	switch {
 	case firstAudio < 0:
 		return -1, Media{}, chosen{}, fmt.Errorf("%w: no m=audio line", ErrMalformed)
+	case noCrypto != nil:
+		return -1, Media{}, chosen{}, noCrypto
 	case noCodec:
 		return -1, Media{}, chosen{}, fmt.Errorf("%w: offered %s", ErrNoCommonCodec, describe(offeredFmts))
 	case len(profiles) > 0:
@@ -324,7 +389,7 @@ func media(st stream, ch chosen, dir Direction) Media {
 }
 
 // audioLine builds our m=audio line with its attributes.
-func audioLine(ll local, protos []string, fs []format, dtmf bool, dpt uint8, dir Direction) *psdp.MediaDescription {
+func audioLine(ll local, protos []string, fs []format, dtmf bool, dpt uint8, dir Direction, cs []crypto) *psdp.MediaDescription {
 	md := &psdp.MediaDescription{MediaName: psdp.MediaName{
 		Media:  "audio",
 		Port:   psdp.RangedPort{Value: ll.port},
@@ -340,6 +405,9 @@ func audioLine(ll local, protos []string, fs []format, dtmf bool, dpt uint8, dir
 		md.MediaName.Formats = append(md.MediaName.Formats, pt)
 		md = md.WithValueAttribute("rtpmap", pt+" "+dtmfName+"/"+strconv.Itoa(audio.SampleRate)).
 			WithValueAttribute("fmtp", pt+" "+dtmfEvents)
+	}
+	for _, c := range cs {
+		md = md.WithValueAttribute("crypto", cryptoValue(c.tag, c.suite.name, c.key))
 	}
 	return md.WithValueAttribute("ptime", strconv.Itoa(defaultPtime)).
 		WithPropertyAttribute(dir.String())

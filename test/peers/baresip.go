@@ -2,6 +2,7 @@ package peers
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"os"
@@ -20,6 +21,9 @@ import (
 // DefaultBaresipSource is the audio source baresip sends when none is given:
 // a 1000 Hz sine.
 const DefaultBaresipSource = "ausine,1000"
+
+// baresipModules is where Debian's baresip-core installs the modules.
+const baresipModules = "/usr/lib/baresip/modules"
 
 // BaresipOptions configures [StartBaresip].
 type BaresipOptions struct {
@@ -54,6 +58,12 @@ type BaresipOptions struct {
 	// (ReceivedDumps and SentDumps stay empty), so that a benchmark
 	// measures baresip's own work and not the writing of two files.
 	NoDumps bool
+	// MediaEnc is the account's media encryption (;mediaenc=), with the
+	// module that provides it loaded: "srtp" (SDES, best effort: RTP/AVP
+	// with a=crypto, plain RTP if the other side has none), "srtp-mand"
+	// (RTP/SAVP only), "srtp-mandf" (RTP/SAVPF), "dtls_srtp"... "" is
+	// none: plain RTP/AVP, and an RTP/SAVP offer is not taken.
+	MediaEnc string
 }
 
 // Baresip is a running baresip 1.0 remote-controlled over ctrl_tcp.
@@ -88,6 +98,9 @@ type Baresip struct {
 func StartBaresip(t testing.TB, opts BaresipOptions) *Baresip {
 	t.Helper()
 	Require(t, "baresip")
+	if opts.MediaEnc != "" {
+		requireModule(t, mediaEncModule(opts.MediaEnc))
+	}
 	if opts.User == "" {
 		opts.User = "baresip"
 	}
@@ -132,10 +145,13 @@ func StartBaresip(t testing.TB, opts BaresipOptions) *Baresip {
 		"Source": opts.Source, "SrcRate": srate, "SrcChannels": channels,
 		"Player": opts.Player, "PlayRate": playRate, "PlayChannels": playChannels, "Dumps": !opts.NoDumps,
 		"ALSA":       strings.HasPrefix(opts.Source, "alsa,") || strings.HasPrefix(opts.Player, "alsa,"),
-		"ModulePath": "/usr/lib/baresip/modules", "DumpDir": b.DumpDir(), "RTPPorts": fmt.Sprintf("%d-%d", rtp, rtp+7),
+		"ModulePath": baresipModules, "DumpDir": b.DumpDir(), "RTPPorts": fmt.Sprintf("%d-%d", rtp, rtp+7),
 	})
 	if err != nil {
 		t.Fatal(err)
+	}
+	if opts.MediaEnc != "" {
+		appendFile(t, filepath.Join(dir, "config"), "module\t\t\t"+mediaEncModule(opts.MediaEnc)+"\n")
 	}
 	if err := os.WriteFile(filepath.Join(dir, "accounts"), []byte(b.accountLine(opts)+"\n"), 0o644); err != nil {
 		t.Fatal(err)
@@ -177,6 +193,9 @@ func (b *Baresip) accountLine(opts BaresipOptions) string {
 		answer = "auto"
 	}
 	params := ";answermode=" + answer + ";audio_codecs=PCMU,PCMA"
+	if opts.MediaEnc != "" {
+		params += ";mediaenc=" + opts.MediaEnc
+	}
 	if opts.Registrar == nil {
 		return "<sip:" + opts.User + "@" + Host + ":" + strconv.Itoa(b.sipPort) + ">" + params + ";regint=0"
 	}
@@ -188,6 +207,47 @@ func (b *Baresip) accountLine(opts BaresipOptions) string {
 		params += ";outbound=\"" + opts.Registrar.URI() + transport + "\""
 	}
 	return "<" + opts.Registrar.AOR(opts.User) + transport + ">;auth_pass=secret" + params + ";regint=120"
+}
+
+// mediaEncModule is the baresip module that registers mediaenc enc:
+// srtp.so for srtp, srtp-mand and srtp-mandf, dtls_srtp.so for dtls_srtp
+// and dtls_srtpf, else enc.so.
+func mediaEncModule(enc string) string {
+	switch {
+	case strings.HasPrefix(enc, "srtp"):
+		return "srtp.so"
+	case strings.HasPrefix(enc, "dtls_srtp"):
+		return "dtls_srtp.so"
+	}
+	return enc + ".so"
+}
+
+// requireModule is Require for a baresip module: a missing one skips the
+// test, or fails it under OPDESK_REQUIRE_PEERS=1.
+func requireModule(t testing.TB, mod string) {
+	t.Helper()
+	if _, err := os.Stat(filepath.Join(baresipModules, mod)); err == nil {
+		return
+	}
+	msg := "PEER MISSING: baresip module " + mod + " not in " + baresipModules +
+		" — run .ci/run or apt-get install baresip-core; this test is NOT counted as passing"
+	if os.Getenv(EnvRequirePeers) == "1" {
+		t.Fatal(msg + " (" + EnvRequirePeers + "=1)")
+	}
+	t.Skip(msg)
+}
+
+// appendFile adds text at the end of a rendered file.
+func appendFile(t testing.TB, path, text string) {
+	t.Helper()
+	f, err := os.OpenFile(path, os.O_APPEND|os.O_WRONLY, 0)
+	if err == nil {
+		_, err = f.WriteString(text)
+		err = errors.Join(err, f.Close())
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
 }
 
 func (b *Baresip) stop() {
