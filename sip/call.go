@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -163,7 +164,36 @@ func (p *Phone) openSink() (audio.Sink, error) {
 	if p.cfg.Device != nil && audio.IsDeviceSpec(p.cfg.Output) {
 		return audio.SinkFunc(p.cfg.Device.WriteFrame), nil
 	}
+	if strings.HasPrefix(strings.ToLower(strings.TrimSpace(p.cfg.Output)), "file:") {
+		// One call at a time writes the file (heldSink).
+		if !p.fileOut.CompareAndSwap(false, true) {
+			return audio.OpenSink("null")
+		}
+		s, err := audio.OpenSink(p.cfg.Output)
+		if err != nil {
+			p.fileOut.Store(false)
+			return nil, err
+		}
+		return &heldSink{Sink: s, held: &p.fileOut}, nil
+	}
 	return audio.OpenSink(p.cfg.Output)
+}
+
+// heldSink is the one call's hold on a file: output. A file sink is
+// created anew when opened, so a second call (a scanner's INVITE that only
+// rings) would wipe what the live call has received; later calls get the
+// null sink while one holds the file.
+type heldSink struct {
+	audio.Sink
+	held *atomic.Bool
+}
+
+func (h *heldSink) Close() error {
+	defer h.held.Store(false)
+	if c, ok := h.Sink.(io.Closer); ok {
+		return c.Close()
+	}
+	return nil
 }
 
 func closeIf(v any) {

@@ -108,22 +108,12 @@ func (p *Phone) newInvite(uri gsip.Uri, offer []byte, spec outSpec) *gsip.Reques
 	if p.registrar != nil {
 		// The registrar is our outbound proxy: a pre-loaded route (RFC 3261
 		// §8.1.2), which a CANCEL copies, so it takes the INVITE's path.
-		req.AppendHeader(&gsip.RouteHeader{Address: p.outboundRoute()})
+		req.AppendHeader(&gsip.RouteHeader{Address: p.registrarRoute()})
 	}
-	if p.transport == "tcp" {
-		req.SetTransport("TCP")
+	if p.transport != "udp" {
+		req.SetTransport(p.sipTransport())
 	}
 	return req
-}
-
-// outboundRoute is the registrar as a loose route.
-func (p *Phone) outboundRoute() gsip.Uri {
-	u := gsip.Uri{Scheme: "sip", Host: p.registrar.Host, Port: p.registrar.Port, UriParams: gsip.NewParams()}
-	u.UriParams.Add("lr", "")
-	if p.transport == "tcp" {
-		u.UriParams.Add("transport", "tcp")
-	}
-	return u
 }
 
 // runOutbound sends the INVITE and follows it to an answer or an end.
@@ -275,7 +265,8 @@ func (p *Phone) targetURI(target string) (gsip.Uri, error) {
 	if p.cfg.Domain == "" && p.registrar == nil {
 		return u, fmt.Errorf("%q: %w", target, ErrNoRegistrar)
 	}
-	return gsip.Uri{Scheme: "sip", User: user, Host: p.cfg.Domain, Port: p.domainPort}, nil
+	host, port := p.dialDomain()
+	return gsip.Uri{Scheme: "sip", User: user, Host: host, Port: port}, nil
 }
 
 // dialString strips visual separators from a number ("03-1234-5678") and

@@ -2,6 +2,7 @@ package sip
 
 import (
 	"context"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"github.com/opdesk/opdesk/audio"
@@ -26,15 +27,25 @@ type Config struct {
 	Domain      string // empty: the registrar's host
 	DisplayName string
 	// Registrar is a SIP URI ("sip:pbx.example.com:5060"); empty means no
-	// registration: calls go directly to the URI dialled.
+	// registration: calls go directly to the URI dialled. A host name
+	// without a port is looked up in DNS SRV (RFC 3263: _sip._udp,
+	// _sip._tcp or _sips._tcp by transport), else its A/AAAA records on
+	// 5060 (5061 for tls). A sips: URI needs the tls transport.
 	Registrar string
 	Listen    string // host:port; port 0 picks a free one
-	Transport string // udp, tcp or tls
+	// Transport is udp, tcp or tls. With tls the phone listens for no
+	// connections (it has no certificate): it takes calls over the
+	// connection it keeps open to the registrar, whose Contact the
+	// registrar must send back over it (Kamailio: force_tcp_alias or
+	// fix_nated_register; Asterisk: rewrite_contact).
+	Transport string
 	Expires   time.Duration
 	UserAgent string
 
 	// Failover lists further registrars (SIP URIs), tried in order when
-	// the one before does not answer.
+	// the one before does not answer (a timeout, a transport error, a
+	// certificate that fails, 503); the phone moves back to an earlier one
+	// once it answers again.
 	Failover []string
 	// TLSCAFile is a PEM file of CAs trusted besides the system's for the
 	// tls transport; TLSServerName is the name the registrar's certificate
@@ -111,6 +122,10 @@ type Option func(*Phone)
 // WithLogger sets the logger (default: discard).
 func WithLogger(l *slog.Logger) Option { return func(p *Phone) { p.log = l } }
 
+// WithResolver sets the DNS resolver for registrars and SIP URIs
+// (default: net.DefaultResolver).
+func WithResolver(r *net.Resolver) Option { return func(p *Phone) { p.resolver = r } }
+
 // Phone is one SIP user agent with its calls.
 type Phone struct {
 	cfg Config
@@ -132,9 +147,16 @@ type Phone struct {
 	rtpIP      string
 	aor        gsip.Uri
 	contact    gsip.ContactHeader
-	registrar  *gsip.Uri
+	registrar  *gsip.Uri  // the first registrar: the preferred one
+	registrars []gsip.Uri // Registrar, then Failover
+	resolver   *net.Resolver
+	roots      *x509.CertPool // tls: the CAs a registrar's certificate must chain to
+	feed       *connFeed      // tcp, tls: hands sipgo the connections to registrars
+	rl         *regLoop
 	domainPort int       // port for dialled targets when the domain came from the registrar
+	domainReg  bool      // the domain came from the registrar
 	closer     io.Closer // the SIP socket or listener
+	lnWG       sync.WaitGroup
 	hub        *hub
 	reg        registration
 	ctx        context.Context
@@ -146,6 +168,7 @@ type Phone struct {
 	byCallID   map[string]*call
 	loc        *locationService // nil unless Config.AcceptRegister
 	ready      atomic.Bool      // New has finished: handlers may run
+	fileOut    atomic.Bool      // a call holds the file: output (heldSink)
 	nextCallID int
 	muted      bool
 }
@@ -160,7 +183,9 @@ func New(cfg Config, opts ...Option) (*Phone, error) {
 		calls:    map[string]*call{},
 		byCallID: map[string]*call{},
 		au:       newPhoneAudio(),
+		resolver: net.DefaultResolver,
 	}
+	p.rl = newRegLoop(p)
 	for _, o := range opts {
 		o(p)
 	}
@@ -192,8 +217,8 @@ func (p *Phone) applyDefaults() error {
 		c.Transport = "udp"
 	}
 	c.Transport = strings.ToLower(c.Transport)
-	if c.Transport != "udp" && c.Transport != "tcp" {
-		return fmt.Errorf("transport %q: %w (use udp or tcp)", c.Transport, ErrNotSupported)
+	if c.Transport != "udp" && c.Transport != "tcp" && c.Transport != "tls" {
+		return fmt.Errorf("transport %q: %w (use udp, tcp or tls)", c.Transport, ErrNotSupported)
 	}
 	if c.Expires <= 0 {
 		c.Expires = 300 * time.Second
@@ -216,24 +241,35 @@ func (p *Phone) applyDefaults() error {
 	if c.User == "" {
 		c.User = "opdesk"
 	}
+	if c.Registrar == "" && len(c.Failover) > 0 {
+		return fmt.Errorf("failover registrars without a registrar to try first")
+	}
 	if c.Registrar != "" {
-		var u gsip.Uri
-		if err := gsip.ParseUri(c.Registrar, &u); err != nil {
-			return fmt.Errorf("registrar %q is not a SIP URI: %w", c.Registrar, err)
+		for _, s := range append([]string{c.Registrar}, c.Failover...) {
+			u, err := parseRegistrar(s, c.Transport)
+			if err != nil {
+				return err
+			}
+			p.registrars = append(p.registrars, u)
 		}
-		if u.Host == "" {
-			return fmt.Errorf("registrar %q has no host", c.Registrar)
-		}
+		u := p.registrars[0]
 		p.registrar = &u
 		if c.Domain == "" {
 			// Numbers and names dialled go to the registrar's domain, with
 			// its port when it has one (a proxy on a non-default port only
 			// sees host:port as itself).
 			c.Domain = u.Host
-			p.domainPort = u.Port
+			p.domainPort, p.domainReg = u.Port, true
 		}
 	}
 	p.transport = c.Transport
+	if c.Transport == "tls" {
+		roots, err := loadRoots(c.TLSCAFile)
+		if err != nil {
+			return err
+		}
+		p.roots = roots
+	}
 	return nil
 }
 
@@ -255,7 +291,20 @@ func (p *Phone) listen() error {
 		p.rtpIP = p.host
 	}
 
-	p.ua, err = sipgo.NewUA(sipgo.WithUserAgent(p.cfg.UserAgent), sipgo.WithUserAgentHostname(p.host))
+	uaOpts := []sipgo.UserAgentOption{
+		sipgo.WithUserAgent(p.cfg.UserAgent), sipgo.WithUserAgentHostname(p.host),
+		sipgo.WithUserAgentDNSResolver(p.resolver),
+		// sipgo's layers log to the phone's log, not slog's default
+		// (stderr, under a TUI): a connection that breaks is logged there.
+		sipgo.WithUserAgentTransportLayerOptions(gsip.WithTransportLayerLogger(p.log.With("sipgo", "transport"))),
+		sipgo.WithUserAgentTransactionLayerOptions(gsip.WithTransactionLayerLogger(p.log.With("sipgo", "transaction"))),
+	}
+	if p.roots != nil {
+		// For connections sipgo opens itself (a sips: URI dialled): the
+		// name is the configured one, else the host dialled.
+		uaOpts = append(uaOpts, sipgo.WithUserAgenTLSConfig(tlsConfig(p.roots, p.cfg.TLSServerName)))
+	}
+	p.ua, err = sipgo.NewUA(uaOpts...)
 	if err != nil {
 		return err
 	}
@@ -268,6 +317,9 @@ func (p *Phone) listen() error {
 	}
 	p.handle()
 	network4 := p.transport
+	if p.transport == "tls" {
+		network4 = "tcp"
+	}
 	if ip := net.ParseIP(bindHost); ip != nil && ip.To4() != nil {
 		network4 += "4"
 	}
@@ -287,9 +339,15 @@ func (p *Phone) listen() error {
 		if err != nil {
 			return fmt.Errorf("cannot listen for SIP on tcp %s: %w", addr, err)
 		}
-		p.closer = ln
+		p.feed = newConnFeed(ln.Addr())
+		p.closer = closers{ln, p.feed}
 		boundAddr = ln.Addr().String()
 		go func() { _ = p.srv.ServeTCP(ln) }()
+		p.serveFeed(p.ua.TransportLayer().ServeTCP)
+	case "tls":
+		if boundAddr, err = p.listenTLS(network4, addr); err != nil {
+			return err
+		}
 	}
 	_, bp, _ := net.SplitHostPort(boundAddr)
 	p.port, _ = strconv.Atoi(bp)
@@ -326,9 +384,9 @@ func (p *Phone) listen() error {
 		DisplayName: p.cfg.DisplayName,
 		Address:     gsip.Uri{Scheme: "sip", User: p.cfg.User, Host: p.host, Port: p.port},
 	}
-	if p.transport == "tcp" {
+	if p.transport != "udp" {
 		p.contact.Address.UriParams = gsip.NewParams()
-		p.contact.Address.UriParams.Add("transport", "tcp")
+		p.contact.Address.UriParams.Add("transport", p.transport)
 	}
 	p.dua = &sipgo.DialogUA{Client: p.cli, ContactHDR: p.contact}
 	return nil
@@ -378,7 +436,9 @@ func (p *Phone) Status() Status {
 		Expires:      exp,
 		LastError:    lastErr,
 	}
-	if p.registrar != nil {
+	if t, ok := p.reg.target(); ok {
+		s.Registrar = t.reg.String()
+	} else if p.registrar != nil {
 		s.Registrar = p.registrar.String()
 	}
 	s.Muted = p.isMuted()
@@ -422,18 +482,20 @@ func (p *Phone) Close(ctx context.Context) error {
 		wg.Wait()
 		p.cancel()
 		p.wg.Wait()
-		if p.registrar != nil {
-			if _, uerr := p.register(ctx, 0); uerr != nil {
+		if t, ok := p.reg.target(); ok && p.isRegistered() {
+			if _, uerr := p.register(ctx, t, 0); uerr != nil {
 				err = fmt.Errorf("unregister: %w", uerr)
 			} else {
 				p.reg.set(RegUnregistered, 0, "")
-				p.publish(Event{Type: EvUnregistered, Text: "unregistered from " + p.registrar.Host})
+				p.publish(Event{Type: EvUnregistered, Text: "unregistered from " + t.name()})
 			}
 		}
+		p.rl.closeFlows()
 		p.hub.closeAll()
 		_ = p.srv.Close()
 		_ = p.ua.Close()
 		_ = p.closer.Close()
+		p.lnWG.Wait()
 	})
 	return err
 }

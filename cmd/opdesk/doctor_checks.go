@@ -97,26 +97,35 @@ func registrarFinding(cfg *config.Config, st sip.Status, waited time.Duration) f
 	case sip.RegRegistering, sip.RegNone, sip.RegUnregistered:
 		return finding{mark: markFail, name: name,
 			what: fmt.Sprintf("%s did not answer within %d s (unreachable)", reg, int(waited.Round(time.Second)/time.Second)),
-			fix: fmt.Sprintf("check the host and port in sip.registrar, that the PBX is up, and that no firewall drops %s port %s between here and it",
-				strings.ToUpper(cfg.SIP.Transport), registrarPort(reg))}
+			fix:  unreachableFix(cfg, reg)}
 	}
 	text := st.LastError
 	f := finding{mark: markFail, name: name, what: text}
 	switch {
+	case strings.Contains(text, "certificate"):
+		f.fix = "if the PBX uses a company CA, name its PEM file in sip.tls_ca_file; if the certificate is for another name, set sip.tls_server_name to it"
 	case strings.Contains(text, "none is configured"):
 		f.what = "the PBX asks for a password and none is configured"
 		f.fix = "give the password in OPDESK_SIP_PASSWORD or a file named by sip.password_file (chmod 600)"
 	case strings.Contains(text, "rejected the user name or password"):
 		f.fix = fixSIPPassword
-	case strings.Contains(text, "did not answer"):
-		f.what = "unreachable: " + text
-		f.fix = "check the host name and port in sip.registrar, DNS, and that no firewall blocks the way to the PBX"
+	case strings.Contains(text, "did not answer"), strings.Contains(text, "cannot be found in DNS"):
+		// The phone's words go on "— retrying", which the doctor does not.
+		what, _, _ := strings.Cut(text, " — ")
+		f.what = "unreachable: " + what
+		f.fix = unreachableFix(cfg, reg)
 	case strings.Contains(text, "423"):
 		f.fix = "raise sip.expires to what the PBX asks for (its Min-Expires)"
 	default:
 		f.fix = "ask the PBX administrator why it refuses " + st.AOR + "; the code and reason above are what it said"
 	}
 	return f
+}
+
+// unreachableFix is the advice for a registrar that does not answer.
+func unreachableFix(cfg *config.Config, reg string) string {
+	return fmt.Sprintf("check the host and port in sip.registrar, DNS, that the PBX is up, and that no firewall drops %s port %s between here and it",
+		strings.ToUpper(cfg.SIP.Transport), registrarPort(reg))
 }
 
 // registrarPort is the registrar URI's port, or 5060.

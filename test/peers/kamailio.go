@@ -3,6 +3,7 @@ package peers
 import (
 	"cmp"
 	"fmt"
+	"maps"
 	"net"
 	"os"
 	"path/filepath"
@@ -18,6 +19,12 @@ import (
 type KamailioOptions struct {
 	// TCP adds a TCP listener on the same port as UDP.
 	TCP bool
+	// TLS adds a TLS listener on a port of its own (Kamailio.TLSPort) with
+	// a certificate for 127.0.0.1 and localhost signed by a fresh CA
+	// (Kamailio.CA). Requests over TLS get a connection alias for their
+	// Via's sent-by (force_tcp_alias), so requests for a contact there go
+	// back over the client's own connection.
+	TLS bool
 	// Port fixes the SIP port; 0 picks a free one.
 	Port int
 	// MaxExpires caps the registration expiry Kamailio grants (default
@@ -98,6 +105,11 @@ type Kamailio struct {
 	Port   int    // SIP port (UDP, and TCP when enabled)
 	Domain string // SIP domain and digest realm: "127.0.0.1"
 	TCP    bool
+	// TLSPort is the TLS listener's port and CA the authority that signed
+	// its certificate (CA.File is the PEM to trust); zero and nil without
+	// KamailioOptions.TLS.
+	TLSPort int
+	CA      *CA
 
 	t       testing.TB
 	dir     string
@@ -156,12 +168,16 @@ func StartKamailio(t testing.TB, opts KamailioOptions) *Kamailio {
 	if err != nil {
 		t.Fatal(err)
 	}
-	err = render("kamailio.cfg.tmpl", k.cfg, map[string]any{
-		"Host": Host, "Port": port, "TCP": opts.TCP, "ModulePath": kamailioModulePath(),
+	modules := kamailioModulePath()
+	data := map[string]any{
+		"Host": Host, "Port": port, "TCP": opts.TCP, "ModulePath": modules,
 		"MaxExpires": cmp.Or(opts.MaxExpires, 3600), "MinExpires": min(cmp.Or(opts.MaxExpires, 3600), 60),
-		"Routes": routes,
-	})
-	if err != nil {
+		"Routes": routes, "TLSPort": 0,
+	}
+	if opts.TLS {
+		maps.Copy(data, k.setupTLS(t, modules))
+	}
+	if err := render("kamailio.cfg.tmpl", k.cfg, data); err != nil {
 		t.Fatal(err)
 	}
 	logOnFailure(t, "kamailio", k.logPath)
@@ -190,7 +206,8 @@ func (k *Kamailio) AOR(user string) string {
 // Addr is "127.0.0.1:PORT".
 func (k *Kamailio) Addr() string { return net.JoinHostPort(k.Host, strconv.Itoa(k.Port)) }
 
-// Start (re)starts Kamailio on the same port and waits until it answers.
+// Start (re)starts Kamailio on the same ports (and certificate) and waits
+// until it answers.
 // It is a no-op while it runs. Registrations made before a Stop are gone.
 func (k *Kamailio) Start() error {
 	k.mu.Lock()

@@ -15,15 +15,36 @@
 // # Secrets
 //
 // The SIP password comes, in order of preference, from OPDESK_SIP_PASSWORD,
-// from sip.password_file (a file holding only the password, mode 0600), or
-// from sip.password in a config file that only its owner can read.
+// from sip.password_file (a file holding only the password, mode 0600),
+// from the desktop keyring entry named by sip.password_keyring, or from
+// sip.password in a config file that only its owner can read.
 // --sip.password works, for quick tests, but every user of the machine can
 // read it in the process list, so documentation and examples must show the
-// environment variable or the file, never the flag. When both sip.password
-// and sip.password_file are set, the one from the higher-precedence source
-// wins; both in the same source is an error.
+// environment variable, the file or the keyring, never the flag. Of
+// sip.password, sip.password_file and sip.password_keyring, the one set in
+// the highest-precedence source wins (flag > environment > config file);
+// two of them in the same source are an error. So with password_file or
+// password_keyring in the config file, OPDESK_SIP_PASSWORD overrides it for
+// one run. The CRM password works the same way with the crm.* keys and
+// OPDESK_CRM_PASSWORD.
 //
-// The password is held as a [Secret], which prints as "***" through fmt,
+// sip.password_keyring = "opdesk/alice" reads the entry of service "opdesk"
+// and user "alice" from the freedesktop Secret Service (GNOME Keyring,
+// KeePassXC, KWallet) on the session bus, as stored by
+//
+//	secret-tool store --label=opdesk service opdesk username alice
+//
+// The entry is looked up only when it wins, only once the rest of the
+// configuration is valid, and for at most 3 s (a locked keyring may wait
+// for an unlock prompt nobody sees); [LoadOptions.SkipKeyring] leaves it
+// alone for commands that send no password. Every failure is an error that
+// says what to do: "the keyring has no entry opdesk/alice: store it with
+// secret-tool store …", "no keyring service is running (…)", "the keyring
+// is locked", "did not answer within 3s". opdesk never starts a bus of its
+// own; without DBUS_SESSION_BUS_ADDRESS (or /run/user/UID/bus) there is no
+// keyring. [LoadOptions.Keyring] replaces the lookup in tests.
+//
+// A password is held as a [Secret], which prints as "***" through fmt,
 // log/slog and encoding; [Config.String] and [Config.Redacted] never show
 // it either. Call [Secret.Reveal] only where the password is sent to the
 // PBX.
@@ -35,13 +56,15 @@
 // that names where the value came from and which key it is:
 //
 //	/home/ann/.config/opdesk/config.toml:12: unknown key "sip.expirs" (did you mean "sip.expires"?)
-//	/home/ann/.config/opdesk/config.toml:5: sip.transport: must be udp or tcp, got "tls"
+//	/home/ann/.config/opdesk/config.toml:5: sip.transport: must be udp, tcp or tls, got "tsl"
 //	environment OPDESK_SIP_EXPIRES: expected a number of seconds, got "abc"
 //	flag --sip.listen: "5060" is not host:port
 //
 // and wraps one of the sentinels [ErrSyntax], [ErrUnknownKey], [ErrType] or
 // [ErrInvalid] for errors.Is, or, for a config or password file that cannot
-// be read, the *fs.PathError (so errors.Is(err, fs.ErrNotExist) works).
+// be read, the *fs.PathError (so errors.Is(err, fs.ErrNotExist) works), or,
+// for a keyring entry that cannot be read, the lookup's error
+// (keyring.ErrNotFound, context.DeadlineExceeded).
 //
 // Load may also return warnings in [Config.Warnings]: a password file or a
 // config file holding the password that others can read, or a password
