@@ -2,6 +2,7 @@ package sip
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 	"time"
 
@@ -10,6 +11,10 @@ import (
 
 	"github.com/opdesk/opdesk/sip/sdp"
 )
+
+// inboundRingLimit is how long an incoming call may ring unanswered
+// before it is refused with 480.
+const inboundRingLimit = 3 * time.Minute
 
 // onInvite handles a new INVITE, or a re-INVITE when it carries a To tag.
 // It blocks until the INVITE has a final response: sipgo terminates the
@@ -58,6 +63,10 @@ func (p *Phone) onInvite(req *gsip.Request, tx gsip.ServerTransaction) {
 		p.log.Info("incoming call", "call", c.id, "from", c.remote.String())
 	}
 
+	// A PBX cancels a call nobody answers; a scanner's INVITE is never
+	// cancelled and would ring on the operator's screen for ever.
+	ringLimit := time.NewTimer(inboundRingLimit)
+	defer ringLimit.Stop()
 	select {
 	case <-c.answerCh:
 	case code := <-c.rejectCh:
@@ -65,8 +74,14 @@ func (p *Phone) onInvite(req *gsip.Request, tx gsip.ServerTransaction) {
 		if code == 603 {
 			reason = "Decline"
 		}
-		_ = sess.Respond(code, reason, nil)
+		// Ended before the answer goes out: a caller that never ACKs (a
+		// scanner) must not keep the operator's hang-up waiting.
 		c.end(CauseRejected, code, "you rejected the call")
+		_ = sess.Respond(code, reason, nil)
+		return
+	case <-ringLimit.C:
+		c.end(CauseNoAnswer, 480, fmt.Sprintf("nobody answered within %v", inboundRingLimit))
+		_ = sess.Respond(480, "Temporarily Unavailable", nil)
 		return
 	case <-sess.Context().Done():
 		c.end(CauseRemoteCancel, 487, "the caller hung up before the call was answered")

@@ -247,7 +247,9 @@ func (p faqPane) View(width, height int) string {
 
 	p.input.SetWidth(max(width-3, 1))
 	out = append(out, faqTitleStyle.Render(fit(T(p.lang, "faq.title"), width)))
-	out = append(out, fit(p.input.View(), width))
+	// bubbles' textinput pads a placeholder of wide characters with NUL
+	// runes (it counts cells as runes): they must not reach the terminal.
+	out = append(out, fit(strings.ReplaceAll(p.input.View(), "\x00", ""), width))
 	switch {
 	case p.err != "":
 		out = append(out, fit(p.err, width))

@@ -342,7 +342,7 @@ type monitored struct {
 func (m *Model) monitorEvent(ev sip.Event) {
 	switch ev.Type {
 	case sip.EvMonitorStarted, sip.EvMonitorMode:
-		m.monitored = &monitored{supervisor: cleanLine(ev.Text), mode: ev.Cause}
+		m.monitored = &monitored{supervisor: cleanLine(ev.Text), mode: cleanLine(ev.Cause)}
 		m.log.Info("monitored", "supervisor", ev.Text, "mode", ev.Cause, "call", ev.CallID)
 	case sip.EvMonitorEnded:
 		m.monitored = nil

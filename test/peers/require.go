@@ -23,6 +23,8 @@ var debPackage = map[string]string{
 	"soxi":        "sox",
 	"espeak-ng":   "espeak-ng",
 	"tshark":      "tshark",
+	"svmap":       "sipvicious",
+	"svwar":       "sipvicious",
 }
 
 // Require makes sure every named binary is on PATH and returns.

@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
+	"net"
 	"os"
 	"os/exec"
 	"path"
@@ -37,12 +39,17 @@ type SippOptions struct {
 	Remote string
 	// Port is sipp's SIP port; 0 picks a free one.
 	Port int
+	// IP is the address sipp binds to and sends from (default Host); any
+	// 127.0.0.0/8 address works on loopback, so a test can play a sender
+	// other than its PBX.
+	IP string
 }
 
 // Sipp is a running sipp.
 type Sipp struct {
 	t        testing.TB
 	dir      string
+	ip       string
 	port     int
 	proc     *proc
 	scenario string
@@ -70,7 +77,10 @@ func StartSipp(t testing.TB, opts SippOptions) *Sipp {
 	t.Helper()
 	Require(t, "sipp")
 	dir := t.TempDir()
-	s := &Sipp{t: t, dir: dir, port: opts.Port, scenario: opts.Scenario}
+	s := &Sipp{t: t, dir: dir, port: opts.Port, scenario: opts.Scenario, ip: opts.IP}
+	if s.ip == "" {
+		s.ip = Host
+	}
 	if s.port == 0 {
 		s.port = FreePort(t)
 	}
@@ -79,7 +89,7 @@ func StartSipp(t testing.TB, opts SippOptions) *Sipp {
 		t.Fatal(err)
 	}
 	args := append(scen,
-		"-i", Host, "-p", strconv.Itoa(s.port),
+		"-i", s.ip, "-p", strconv.Itoa(s.port),
 		"-mp", strconv.Itoa(FreeUDPPortRange(t, 4)),
 		"-cp", strconv.Itoa(FreeUDPPort(t)),
 		"-nostdin",
@@ -113,10 +123,7 @@ func StartSipp(t testing.TB, opts SippOptions) *Sipp {
 		if p.exited() { // a UAC may already be done
 			return true
 		}
-		if tcp {
-			return !tcpFree(s.port)
-		}
-		return !udpFree(s.port)
+		return !portFreeOn(s.ip, s.port, tcp)
 	})
 	if err != nil {
 		t.Fatalf("sipp %s: port %d never bound: %v", opts.Scenario, s.port, err)
@@ -126,6 +133,24 @@ func StartSipp(t testing.TB, opts SippOptions) *Sipp {
 		t.Fatalf("sipp %s exited at start: %v\n%s\n%s", opts.Scenario, p.err, tailFile(logPath, 4<<10), s.traces())
 	}
 	return s
+}
+
+// portFreeOn reports whether nothing is bound to ip:port yet (udpFree and
+// tcpFree on another address than Host).
+func portFreeOn(ip string, port int, tcp bool) bool {
+	addr := net.JoinHostPort(ip, strconv.Itoa(port))
+	var c io.Closer
+	var err error
+	if tcp {
+		c, err = net.Listen("tcp4", addr)
+	} else {
+		c, err = net.ListenPacket("udp4", addr)
+	}
+	if err != nil {
+		return false
+	}
+	c.Close()
+	return true
 }
 
 // sippScenarioArgs resolves a scenario to "-sf FILE" or "-sn NAME".
@@ -151,8 +176,8 @@ func sippScenarioArgs(dir, scenario string) ([]string, error) {
 // Port is sipp's SIP port.
 func (s *Sipp) Port() int { return s.port }
 
-// Addr is "127.0.0.1:PORT".
-func (s *Sipp) Addr() string { return Host + ":" + strconv.Itoa(s.port) }
+// Addr is "IP:PORT" (IP is 127.0.0.1 unless SippOptions.IP said else).
+func (s *Sipp) Addr() string { return s.ip + ":" + strconv.Itoa(s.port) }
 
 // URI is "sip:USER@127.0.0.1:PORT"; sipp's UAS scenarios accept any user.
 func (s *Sipp) URI(user string) string { return "sip:" + user + "@" + s.Addr() }
@@ -214,4 +239,43 @@ func (s *Sipp) traces() string {
 	return "--- errors (tail) ---\n" + tailFile(s.ErrorLog(), 4<<10) +
 		"\n--- messages (tail) ---\n" + tailFile(s.MessageLog(), 8<<10) +
 		"\n--- screen (tail) ---\n" + tailFile(filepath.Join(s.dir, "screen.log"), 4<<10)
+}
+
+// Outcomes counts, per call sipp started (by Call-ID of the method's
+// requests it sent), how the far end answered: the final status code of
+// the method's transaction, or the last provisional one for a call that
+// never had a final answer, or 0 for a call that had no answer at all.
+// It reads the message trace, so it is complete once sipp has exited.
+func (s *Sipp) Outcomes(method string) map[int]int {
+	return sippOutcomes(s.Messages(), method)
+}
+
+func sippOutcomes(msgs []SippMessage, method string) map[int]int {
+	code := map[string]int{} // by Call-ID
+	for _, m := range msgs {
+		cid := m.Header("Call-ID")
+		switch {
+		case !m.Received && m.Method() == method:
+			if _, ok := code[cid]; !ok {
+				code[cid] = 0
+			}
+		case m.Received && m.Method() == "" && strings.HasSuffix(m.Header("CSeq"), " "+method):
+			f := strings.Fields(m.StartLine())
+			if len(f) < 2 {
+				continue
+			}
+			c, err := strconv.Atoi(f[1])
+			if err != nil {
+				continue
+			}
+			if prev := code[cid]; prev < 200 || c >= 200 {
+				code[cid] = c
+			}
+		}
+	}
+	out := map[int]int{}
+	for _, c := range code {
+		out[c]++
+	}
+	return out
 }

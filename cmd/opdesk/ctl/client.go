@@ -32,7 +32,9 @@ func Call(path string, req Request) ([]byte, Reply, error) {
 	if err := json.Unmarshal(line, &rep); err != nil {
 		return nil, Reply{}, fmt.Errorf("%w: %v", ErrProtocol, err)
 	}
-	return line, rep, nil
+	// The line is printed as it came: escape what an older opdesk on the
+	// socket may have left raw.
+	return escapeControls(line), rep, nil
 }
 
 // Events copies the event stream of the opdesk on path to w, one JSON
@@ -62,7 +64,7 @@ func Events(path string, w io.Writer, stop <-chan struct{}) error {
 	for {
 		line, err := r.ReadBytes('\n')
 		if len(line) > 0 {
-			if _, werr := w.Write(line); werr != nil {
+			if _, werr := w.Write(escapeControls(line)); werr != nil {
 				return werr
 			}
 		}

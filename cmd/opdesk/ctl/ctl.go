@@ -17,9 +17,14 @@
 package ctl
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"unicode"
+	"unicode/utf16"
+	"unicode/utf8"
 
 	"github.com/opdesk/opdesk/sip"
 )
@@ -72,5 +77,37 @@ const maxLine = 64 << 10
 
 func encode(v any) []byte {
 	b, _ := json.Marshal(v)
-	return append(b, '\n')
+	return append(escapeControls(b), '\n')
+}
+
+// escapeControls writes the control and format characters that JSON leaves
+// as they are — DEL, the C1 controls (U+0085, U+009B: CSI to many
+// terminals), bidi overrides and isolates and other Unicode format
+// characters — as \uXXXX escapes. The JSON means the same to a script, and
+// `opdesk ctl status` printed on a terminal cannot be made to rewrite it by
+// a caller's display name. Such characters only ever occur inside strings.
+func escapeControls(b []byte) []byte {
+	if bytes.IndexFunc(b, needsEscape) < 0 {
+		return b
+	}
+	out := make([]byte, 0, len(b)+16)
+	for len(b) > 0 {
+		i := bytes.IndexFunc(b, needsEscape)
+		if i < 0 {
+			return append(out, b...)
+		}
+		r, n := utf8.DecodeRune(b[i:])
+		out = append(out, b[:i]...)
+		if r1, r2 := utf16.EncodeRune(r); r1 != utf8.RuneError {
+			out = fmt.Appendf(out, `\u%04x\u%04x`, r1, r2)
+		} else {
+			out = fmt.Appendf(out, `\u%04x`, r)
+		}
+		b = b[i+n:]
+	}
+	return out
+}
+
+func needsEscape(r rune) bool {
+	return r == 0x7f || (r >= 0x80 && r <= 0x9f) || unicode.Is(unicode.Cf, r)
 }
