@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"path/filepath"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -31,6 +33,14 @@ type core struct {
 	// grants checks supervisors' monitor INVITEs once the desktop has
 	// logged in to the CRM; until then (and headless) they are refused.
 	grants atomic.Pointer[crmclient.GrantVerifier]
+
+	// journal keeps the calls that are up on disk; lost are the calls an
+	// earlier opdesk had up when it died, for the caller to report (then
+	// journal.ClearLost).
+	journal     *callJournal
+	lost        []lostCall
+	stopJournal context.CancelFunc
+	journalDone sync.WaitGroup
 }
 
 // monitorCheck is how long the check of a monitor grant may take (one
@@ -56,11 +66,21 @@ func (c *core) authorizeMonitor(r sip.MonitorRequest) (sip.MonitorGrant, error) 
 // startCore opens the sound cards, starts the phone and its control socket.
 // Warnings (a missing sound card, a repaired recording) go to the log and to
 // warn, which prints them (headless) or collects them for the status bar.
-func startCore(cfg *config.Config, log *slog.Logger, warn io.Writer) (*core, error) {
+// stateDir holds the call journal (beside the outbox); the calls it says an
+// earlier opdesk lost are in c.lost, their recordings repaired.
+func startCore(cfg *config.Config, log *slog.Logger, warn io.Writer, stateDir string) (*core, error) {
 	c := &core{cfg: cfg, log: log}
+	j, err := openJournal(stateDir, log)
+	if err != nil {
+		log.Warn("call journal", "err", err)
+		fmt.Fprintf(warn, "opdesk: %v; calls cut by a crash before this start cannot be reported\n", err)
+	}
+	c.journal = j
+	// Recordings cut by a crash get their WAV header fixed before any new
+	// recording starts: the lost calls' first, wherever they are, then
+	// anything else in the recordings folder.
+	c.lost = recoverLostCalls(j.Lost(), cfg.CRM.Region)
 	if dir := cfg.Audio.Recordings; dir != "" {
-		// Recordings cut by a crash get their WAV header fixed before any
-		// new recording starts.
 		fixed, err := audio.RecoverRecordings(dir)
 		for _, f := range fixed {
 			log.Warn("recording repaired after a crash", "path", f)
@@ -95,7 +115,23 @@ func startCore(cfg *config.Config, log *slog.Logger, warn io.Writer) (*core, err
 		return nil, err
 	}
 	c.srv = srv
+	ctx, stop := context.WithCancel(context.Background())
+	c.stopJournal = stop
+	c.journalDone.Add(1)
+	go func() {
+		defer c.journalDone.Done()
+		j.run(ctx, phone)
+	}()
 	return c, nil
+}
+
+// stateDirFor is where the outbox, the card cache and the call journal
+// live: dataDir when set (the demo's own), else the log file's directory.
+func stateDirFor(cfg *config.Config, dataDir string) string {
+	if dataDir != "" {
+		return dataDir
+	}
+	return filepath.Dir(cfg.Log.File)
 }
 
 // ctlPhone is the phone as the control socket (and the desktop) drive it:
@@ -124,6 +160,9 @@ func (c *core) Close(ctx context.Context) error {
 	if err != nil {
 		c.log.Warn("close", "err", err)
 	}
+	// After the phone: its last calls' ends reach the journal first.
+	c.stopJournal()
+	c.journalDone.Wait()
 	c.closeAudio()
 	return err
 }

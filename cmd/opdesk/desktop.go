@@ -34,12 +34,10 @@ type crmParts struct {
 // openCRM logs in to the configured CRM. The desktop runs without it (nil,
 // with a notice saying why) rather than not at all: the phone still rings.
 // What was typed and not yet sent waits in the outbox file across restarts.
+// dir is the state directory.
 func openCRM(ctx context.Context, cfg *config.Config, dir string, log *slog.Logger) (*crmParts, string) {
 	if cfg.CRM.URL == "" {
 		return nil, ""
-	}
-	if dir == "" {
-		dir = filepath.Dir(cfg.Log.File) // the state directory
 	}
 	p := &crmParts{}
 	var opts []crmclient.Option
@@ -57,7 +55,7 @@ func openCRM(ctx context.Context, cfg *config.Config, dir string, log *slog.Logg
 		return nil, fmt.Sprintf("CRM %s: %v", cfg.CRM.URL, err)
 	}
 	p.client = client
-	box, err := outbox.Open(filepath.Join(dir, "outbox.db"), client.OutboxSender(), outbox.WithLogger(log))
+	box, err := outbox.Open(filepath.Join(dir, "outbox.db"), withCallEvents(client.OutboxSender(), client), outbox.WithLogger(log))
 	if err != nil {
 		p.close(ctx)
 		return nil, fmt.Sprintf("the outbox file cannot be opened (%v); wrap-ups would be lost, so the CRM is off", err)
@@ -121,19 +119,25 @@ type desktopSetup struct {
 func runTUI(cfg *config.Config, log *slog.Logger, setup desktopSetup, stderr io.Writer) int {
 	// startCore logs its warnings; the desktop's terminal is the TUI's, so
 	// they are not printed.
-	c, err := startCore(cfg, log, io.Discard)
+	dir := stateDirFor(cfg, setup.dataDir)
+	c, err := startCore(cfg, log, io.Discard, dir)
 	if err != nil {
 		fmt.Fprintf(stderr, "opdesk: %v\n", err)
 		return 1
 	}
 	ctx := context.Background()
-	crm, crmNotice := openCRM(ctx, cfg, setup.dataDir, log)
+	crm, crmNotice := openCRM(ctx, cfg, dir, log)
 
 	lang, err := tui.ParseLang(cfg.UI.Lang)
 	if err != nil {
 		lang = tui.LangEN // Load validated it; only an impossible value gets here
 	}
-	notices := []string{setup.notice}
+	// Calls a crash cut come first on the bar: the operator was in one.
+	notices := reportLostDesktop(ctx, c.lost, crm, lang, log)
+	if err := c.journal.ClearLost(); err != nil {
+		log.Warn("call journal", "err", err)
+	}
+	notices = append(notices, setup.notice)
 	switch {
 	case c.device == (audio.NullDevice{}).Name():
 		notices = append(notices, noSoundNotice(lang))
@@ -250,7 +254,7 @@ func runDesktop(cfgArgs, rest []string, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "opdesk: unknown command %q (try opdesk help)\n", strings.Join(rest, " "))
 		return 2
 	}
-	cfg, ok := loadConfig(cfgArgs, stderr)
+	cfg, ok := loadConfigWithSecrets(cfgArgs, stderr)
 	if !ok {
 		return 2
 	}

@@ -15,6 +15,7 @@ import (
 	"github.com/opdesk/opdesk/audio/jitter"
 	"github.com/opdesk/opdesk/cmd/opdesk/config"
 	"github.com/opdesk/opdesk/sip"
+	"github.com/opdesk/opdesk/tui"
 )
 
 // splitArgs separates configuration flags from the subcommand and its words.
@@ -22,8 +23,21 @@ func splitArgs(args []string) (cfgArgs, rest []string) {
 	return config.SplitArgs(args)
 }
 
+// loadConfig loads the configuration for a command that sends no password
+// (opdesk ctl, opdesk audio list): the keyring is not asked. The phone and
+// the desktop use loadConfigWithSecrets.
 func loadConfig(cfgArgs []string, stderr io.Writer) (*config.Config, bool) {
-	cfg, err := config.Load(config.LoadOptions{Args: cfgArgs, Environ: os.Environ()})
+	return loadConfigOpts(config.LoadOptions{Args: cfgArgs, Environ: os.Environ(), SkipKeyring: true}, stderr)
+}
+
+// loadConfigWithSecrets loads the configuration with every password,
+// including those kept in the desktop keyring.
+func loadConfigWithSecrets(cfgArgs []string, stderr io.Writer) (*config.Config, bool) {
+	return loadConfigOpts(config.LoadOptions{Args: cfgArgs, Environ: os.Environ()}, stderr)
+}
+
+func loadConfigOpts(opts config.LoadOptions, stderr io.Writer) (*config.Config, bool) {
+	cfg, err := config.Load(opts)
 	if err != nil {
 		fmt.Fprintf(stderr, "opdesk: configuration problem:\n%v\n", err)
 		return nil, false
@@ -92,7 +106,7 @@ func runHeadless(cfgArgs, rest []string, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "opdesk: --headless takes no arguments, got %q\n", rest)
 		return 2
 	}
-	cfg, ok := loadConfig(cfgArgs, stderr)
+	cfg, ok := loadConfigWithSecrets(cfgArgs, stderr)
 	if !ok {
 		return 2
 	}
@@ -108,11 +122,12 @@ func runHeadless(cfgArgs, rest []string, stderr io.Writer) int {
 	}
 	log.Info("starting", "version", version, "config", cfg.Redacted().String())
 
-	c, err := startCore(cfg, log, stderr)
+	c, err := startCore(cfg, log, stderr, stateDirFor(cfg, ""))
 	if err != nil {
 		fmt.Fprintf(stderr, "opdesk: %v\n", err)
 		return 1
 	}
+	reportLostHeadless(c, stderr)
 	if c.device != "" {
 		fmt.Fprintf(stderr, "opdesk: audio %s\n", c.device)
 	}
@@ -130,4 +145,20 @@ func runHeadless(cfgArgs, rest []string, stderr io.Writer) int {
 	}
 	log.Info("stopped")
 	return 0
+}
+
+// reportLostHeadless tells about the calls an earlier opdesk lost: a log
+// line with the details and a sentence on stderr each. No CRM is told: the
+// headless phone has none.
+func reportLostHeadless(c *core, stderr io.Writer) {
+	if len(c.lost) == 0 {
+		return
+	}
+	for _, l := range c.lost {
+		logLost(c.log, l)
+		fmt.Fprintln(stderr, "opdesk:", l.text(tui.LangEN, time.Now()))
+	}
+	if err := c.journal.ClearLost(); err != nil {
+		c.log.Warn("call journal", "err", err)
+	}
 }

@@ -18,6 +18,7 @@ import (
 	"github.com/opdesk/opdesk/crmserver"
 	"github.com/opdesk/opdesk/keymap"
 	"github.com/opdesk/opdesk/test/peers"
+	"github.com/opdesk/opdesk/test/secrets"
 )
 
 // CRM is the reference CRM server as its own process (`opdesk crm serve`)
@@ -36,11 +37,14 @@ func StartCRM(t testing.TB, n int) *CRM {
 	t.Helper()
 	c := &CRM{t: t, DB: filepath.Join(t.TempDir(), "crm.db")}
 	c.listen = fmt.Sprintf("127.0.0.1:%d", peers.FreeTCPPort(t))
-	c.URL = "http://" + c.listen
+	// Clients reach it through a proxy that records the bearer tokens the
+	// CRM issues, for the secrets check (the CRM stores only their hashes).
+	c.URL = secrets.RecordingProxy(t, "http://"+c.listen)
 	seed := exec.Command(opdeskBin, "crm", "seed", "--db", "sqlite:"+c.DB, "--customers", fmt.Sprint(n))
 	if out, err := seed.CombinedOutput(); err != nil {
 		t.Fatalf("crm seed: %v: %s", err, out)
 	}
+	t.Cleanup(func() { secrets.Save(t, "crm-serve", c.out.Bytes()) }) // after Stop: cleanups run last first
 	c.Start()
 	t.Cleanup(c.Stop)
 	return c
@@ -56,7 +60,7 @@ func (c *CRM) Start() {
 	}
 	deadline := time.Now().Add(10 * time.Second)
 	for {
-		resp, err := http.Get(c.URL + "/openapi.json")
+		resp, err := http.Get("http://" + c.listen + "/openapi.json") // the server itself, not the proxy's 502
 		if err == nil {
 			resp.Body.Close()
 			return
@@ -217,27 +221,7 @@ func TestDesktopInboundCall(t *testing.T) {
 	if _, err := b.WaitEvent(ctx, "CALL_ESTABLISHED"); err != nil {
 		t.Fatal(err)
 	}
-	start, _ := script.Node(script.Start)
-	scr.WaitFor(5*time.Second, start.Title)
-	if len(start.Choices) == 0 {
-		t.Fatalf("the inbound script's first step has no choices: %+v", start)
-	}
-	next, _ := script.Node(start.Choices[0].Next)
-	scr.Press(keymap.Choice1, keymap.Script)
-	scr.WaitFor(5*time.Second, next.Title)
-
-	// Tick the required checklist items: the cursor walks the step's
-	// choices, then the checklist.
-	for range next.Choices {
-		scr.Press(keymap.ChoiceDown, keymap.Script)
-	}
-	for _, item := range script.Checklist {
-		if item.Required {
-			scr.Press(keymap.Choose, keymap.Script)
-		}
-		scr.Press(keymap.ChoiceDown, keymap.Script)
-	}
-	time.Sleep(200 * time.Millisecond)
+	tickChecklist(t, scr, script)
 
 	scr.Press(keymap.Hangup, keymap.Call)
 	if _, err := b.WaitEvent(ctx, "CALL_CLOSED"); err != nil {
@@ -292,6 +276,31 @@ func TestDesktopInboundCall(t *testing.T) {
 	if _, err := b.WaitEvent(ctx, "CALL_CLOSED"); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// tickChecklist follows the script's first choice and ticks the required
+// checklist items, without which the wrap-up cannot be saved.
+func tickChecklist(t *testing.T, scr *Screen, script crmclient.Script) {
+	t.Helper()
+	start, _ := script.Node(script.Start)
+	scr.WaitFor(5*time.Second, start.Title)
+	if len(start.Choices) == 0 {
+		t.Fatalf("the inbound script's first step has no choices: %+v", start)
+	}
+	next, _ := script.Node(start.Choices[0].Next)
+	scr.Press(keymap.Choice1, keymap.Script)
+	scr.WaitFor(5*time.Second, next.Title)
+	// The cursor walks the step's choices, then the checklist.
+	for range next.Choices {
+		scr.Press(keymap.ChoiceDown, keymap.Script)
+	}
+	for _, item := range script.Checklist {
+		if item.Required {
+			scr.Press(keymap.Choose, keymap.Script)
+		}
+		scr.Press(keymap.ChoiceDown, keymap.Script)
+	}
+	time.Sleep(200 * time.Millisecond)
 }
 
 // inboundScript is the talk script of the first inbound campaign.

@@ -19,6 +19,7 @@ import (
 	"github.com/opdesk/opdesk/cmd/opdesk/ctl"
 	"github.com/opdesk/opdesk/sip"
 	"github.com/opdesk/opdesk/test/peers"
+	"github.com/opdesk/opdesk/test/secrets"
 )
 
 // opdeskBin is the binary under test, built once by TestMain.
@@ -57,6 +58,7 @@ type OpdeskOptions struct {
 	Password  string   // default: the registrar's "secret"
 	Env       []string // more environment (PULSE_SERVER for the sound card)
 	Audio     string   // more keys for the [audio] section
+	SIP       string   // more keys for the [sip] section (tls_ca_file, keepalive_s, failover...)
 }
 
 // Opdesk is a headless opdesk process driven through its control socket.
@@ -106,6 +108,9 @@ func StartOpdesk(t testing.TB, o OpdeskOptions) *Opdesk {
 		if o.Transport == "tcp" {
 			registrar += ";transport=tcp"
 		}
+		if o.Transport == "tls" {
+			registrar = o.Registrar.TLSURI()
+		}
 	}
 	expires := ""
 	if o.Expires > 0 {
@@ -117,7 +122,7 @@ user = %q
 registrar = %q
 listen = "127.0.0.1:%d"
 transport = %q
-%s
+%s%s
 [audio]
 input = %q
 output = %q
@@ -129,7 +134,7 @@ socket = %q
 [log]
 file = %q
 level = "debug"
-%s`, o.User, registrar, d.Port, o.Transport, expires, o.Input, o.Output, o.Audio, d.Sock, d.LogPath, o.Extra)
+%s`, o.User, registrar, d.Port, o.Transport, expires, o.SIP, o.Input, o.Output, o.Audio, d.Sock, d.LogPath, o.Extra)
 	cfgPath := filepath.Join(dir, "config.toml")
 	if err := os.WriteFile(cfgPath, []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)
@@ -139,6 +144,8 @@ level = "debug"
 		o.Password = password
 	}
 	d.cmd.Env = append(append(opdeskEnv(), o.Env...), "OPDESK_SIP_PASSWORD="+o.Password)
+	recordPasswords(t, o.Env)
+	secrets.Record(t, o.Password)
 	d.cmd.Stderr = &d.stderr
 	d.cmd.Dir = dir
 	if err := d.cmd.Start(); err != nil {
@@ -220,6 +227,7 @@ func (d *Opdesk) cleanup() {
 			<-d.exited
 		}
 	}
+	d.saveArtifacts()
 	if d.t.Failed() {
 		log, _ := os.ReadFile(d.LogPath)
 		if len(log) > 30000 {
@@ -256,6 +264,7 @@ func (d *Opdesk) Ctl(args ...string) (string, string, int) {
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	_ = cmd.Run()
+	secrets.Append(d.t, "ctl-"+d.User, fmt.Sprintf("$ opdesk ctl %s\n%s%s", strings.Join(args, " "), out.String(), errb.String()))
 	return out.String(), errb.String(), cmd.ProcessState.ExitCode()
 }
 
@@ -364,7 +373,8 @@ func (d *Opdesk) Digits() string {
 func opdeskEnv() []string {
 	var env []string
 	for _, kv := range os.Environ() {
-		if strings.HasPrefix(kv, peers.EnvRequirePeers+"=") || strings.HasPrefix(kv, "OPDESK_SIP_PASSWORD=") {
+		if strings.HasPrefix(kv, peers.EnvRequirePeers+"=") || strings.HasPrefix(kv, "OPDESK_SIP_PASSWORD=") ||
+			strings.HasPrefix(kv, secrets.EnvArtifacts+"=") {
 			continue
 		}
 		env = append(env, kv)
@@ -376,4 +386,24 @@ func ctxT(t testing.TB, d time.Duration) context.Context {
 	ctx, cancel := context.WithTimeout(context.Background(), d)
 	t.Cleanup(cancel)
 	return ctx
+}
+
+// Artifacts for the secrets check (test/secrets): what opdesk wrote, and
+// the passwords it was given.
+
+// saveArtifacts keeps opdesk's log, stderr and event stream.
+func (d *Opdesk) saveArtifacts() {
+	secrets.SaveFile(d.t, "log-"+d.User, d.LogPath)
+	secrets.Save(d.t, "stderr-"+d.User, d.stderr.Bytes())
+	events, _ := json.Marshal(d.Events())
+	secrets.Save(d.t, "events-"+d.User, events)
+}
+
+// recordPasswords records the values of the *_PASSWORD variables in env.
+func recordPasswords(t testing.TB, env []string) {
+	for _, kv := range env {
+		if k, v, _ := strings.Cut(kv, "="); strings.HasSuffix(k, "_PASSWORD") {
+			secrets.Record(t, v)
+		}
+	}
 }

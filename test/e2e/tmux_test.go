@@ -4,12 +4,14 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/opdesk/opdesk/keymap"
 	"github.com/opdesk/opdesk/test/peers"
+	"github.com/opdesk/opdesk/test/secrets"
 )
 
 // Screen is the real opdesk desktop running in a detached tmux session: the
@@ -38,6 +40,7 @@ func StartScreen(t testing.TB, o ScreenOptions) *Screen {
 		o.Width, o.Height = 160, 48
 	}
 	s := &Screen{t: t, session: fmt.Sprintf("opdesk-e2e-%d-%d", os.Getpid(), time.Now().UnixNano()%1e6), keys: keymap.Default()}
+	recordPasswords(t, o.Env)
 	// tmux starts the command through a shell with the server's
 	// environment; the test's own variables go in front of the command.
 	var env []string
@@ -47,8 +50,15 @@ func StartScreen(t testing.TB, o ScreenOptions) *Screen {
 			env = append(env, shellQuote(kv))
 		}
 	}
-	cmdline := "env " + strings.Join(env, " ") + " " + shellQuote(opdeskBin) + " --config " + shellQuote(o.Config) +
-		"; echo OPDESK-EXITED $?; sleep 600"
+	// The variables (passwords among them) go in a script, not on the
+	// pane's command line: the shell repeats that line when the job is
+	// killed ("Killed env 'OPDESK_SIP_PASSWORD=…' …"), and ps shows it.
+	script := filepath.Join(t.TempDir(), "desktop.sh")
+	body := "exec env " + strings.Join(env, " ") + " " + shellQuote(opdeskBin) + " --config " + shellQuote(o.Config) + "\n"
+	if err := os.WriteFile(script, []byte(body), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	cmdline := "sh " + shellQuote(script) + "; echo OPDESK-EXITED $?; sleep 600"
 	cmd := exec.Command("tmux", "new-session", "-d", "-s", s.session,
 		"-x", fmt.Sprint(o.Width), "-y", fmt.Sprint(o.Height), cmdline)
 	cmd.Env = append(os.Environ(), "TERM=xterm-256color")
@@ -67,6 +77,7 @@ func StartScreen(t testing.TB, o ScreenOptions) *Screen {
 		// Quit like an operator would, then make sure the session is gone.
 		s.Press(keymap.Quit, keymap.Global)
 		time.Sleep(300 * time.Millisecond)
+		s.saveArtifacts(o.LogPath)
 		_ = exec.Command("tmux", "kill-session", "-t", s.session).Run()
 	})
 	return s
@@ -174,4 +185,27 @@ func tmuxKey(k string) string {
 		k = "F" + k[1:]
 	}
 	return mods + k
+}
+
+// saveArtifacts keeps, for the secrets check (test/secrets), the desktop's
+// log and the pane with its scrollback: once the desktop has quit, that is
+// what it printed on the terminal (stderr, a crash's panic). It gives the
+// desktop a few seconds to finish quitting first.
+func (s *Screen) saveArtifacts(logPath string) {
+	if secrets.Dir() == "" {
+		return
+	}
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+		if strings.Contains(s.Capture(), "OPDESK-EXITED") {
+			break
+		}
+	}
+	pane, err := exec.Command("tmux", "capture-pane", "-p", "-S", "-", "-t", s.session).Output()
+	if err != nil {
+		pane = []byte("capture-pane: " + err.Error())
+	}
+	secrets.Save(s.t, "screen", pane)
+	if logPath != "" {
+		secrets.SaveFile(s.t, "log", logPath)
+	}
 }

@@ -26,6 +26,15 @@ type LoadOptions struct {
 	// means an empty environment (no HOME, no XDG variables). Every
 	// OPDESK_* variable other than OPDESK_CONFIG must name a key.
 	Environ []string
+	// Keyring reads sip.password_keyring and crm.password_keyring entries;
+	// nil means [SecretService]. Each lookup gets a context that ends after
+	// 3 s. Tests put a map behind it.
+	Keyring KeyringLookup
+	// SkipKeyring leaves the keyring alone for commands that send no
+	// password (opdesk ctl, opdesk audio list): a password that would come
+	// from the keyring stays empty, and a locked or missing keyring costs
+	// them nothing.
+	SkipKeyring bool
 }
 
 // configEnv names the config file in the environment.
@@ -43,6 +52,10 @@ type loader struct {
 	keyFlags []KeyOverride // --keys.* flags, applied after the environment
 	errs     []*Error
 	warnings []string
+	keyring  KeyringLookup // nil: SecretService
+	// fromKeyring are the sections ("sip", "crm") whose password is to be
+	// read from the keyring once the rest of the configuration is valid.
+	fromKeyring []string
 }
 
 func (l *loader) getenv(name string) string { return l.env[name] }
@@ -57,7 +70,7 @@ type flagSetting struct {
 // environment and flags, each overriding the one before. On failure it
 // returns every problem, joined; each is an [*Error].
 func Load(opts LoadOptions) (*Config, error) {
-	l := &loader{cfg: defaults(), src: make(map[string]Source), env: make(map[string]string)}
+	l := &loader{cfg: defaults(), src: make(map[string]Source), env: make(map[string]string), keyring: opts.Keyring}
 	for _, kv := range opts.Environ {
 		if k, v, ok := strings.Cut(kv, "="); ok {
 			l.env[k] = v
@@ -79,8 +92,14 @@ func Load(opts LoadOptions) (*Config, error) {
 	}
 	l.cfg.Keys = append(l.cfg.Keys, l.keyFlags...)
 	l.resolvePaths()
-	l.readPasswordFiles()
+	l.readPasswords()
 	l.validate()
+	if len(l.errs) == 0 && !opts.SkipKeyring {
+		// Last, and only for a configuration that loads: a D-Bus round
+		// trip (or a 3 s wait on a locked keyring) is not spent on one
+		// that will be refused anyway.
+		l.readKeyrings()
+	}
 
 	if len(l.errs) > 0 {
 		// Fix-in-order: the file top to bottom, then variables, then flags.
@@ -238,32 +257,65 @@ func (l *loader) resolvePaths() {
 	}
 }
 
-// readPasswordFiles fills sip.password and crm.password from their
-// password_file keys.
-func (l *loader) readPasswordFiles() {
+// readPasswords settles where sip.password and crm.password come from, and
+// reads the ones that come from a password_file.
+func (l *loader) readPasswords() {
 	c := &l.cfg
-	l.readPasswordFile("sip", c.SIP.PasswordFile, &c.SIP.Password)
-	l.readPasswordFile("crm", c.CRM.PasswordFile, &c.CRM.Password)
+	l.readPassword("sip", &c.SIP.Password, c.SIP.PasswordFile, c.SIP.PasswordKeyring)
+	l.readPassword("crm", &c.CRM.Password, c.CRM.PasswordFile, c.CRM.PasswordKeyring)
 }
 
-// readPasswordFile fills SECTION.password from SECTION.password_file (path),
-// unless a password from a higher-precedence source overrides the file.
-func (l *loader) readPasswordFile(section, path string, password *Secret) {
-	if path == "" {
-		return
-	}
-	fileKey, pwKey := section+".password_file", section+".password"
-	fileSrc := l.src[fileKey]
-	if pwSrc, set := l.src[pwKey]; set && *password != "" {
-		switch {
-		case pwSrc.rank() > fileSrc.rank():
-			return
-		case pwSrc.rank() == fileSrc.rank():
-			l.errs = append(l.errs, valueError(fileSrc, fileKey, ErrInvalid,
-				pwKey+" is set too; keep one of them"))
-			return
+// readPassword picks SECTION's password from SECTION.password,
+// SECTION.password_file (path) and SECTION.password_keyring (entry): the
+// one set in the highest-precedence source wins; two set in the same source
+// are an error. A password file is read now; a keyring entry is noted for
+// readKeyrings.
+func (l *loader) readPassword(section string, password *Secret, path, entry string) {
+	cands := [...]struct {
+		key string
+		set bool
+	}{{section + ".password", *password != ""}, {section + ".password_file", path != ""}, {section + ".password_keyring", entry != ""}}
+	win := -1
+	for i, a := range cands {
+		if !a.set {
+			continue
+		}
+		for _, b := range cands[i+1:] {
+			if b.set && l.src[b.key].rank() == l.src[a.key].rank() {
+				l.errs = append(l.errs, valueError(l.src[b.key], b.key, ErrInvalid, a.key+" is set too; keep one of them"))
+				return
+			}
+		}
+		if win < 0 || l.src[a.key].rank() > l.src[cands[win].key].rank() {
+			win = i
 		}
 	}
+	switch win {
+	case 1:
+		l.readPasswordFile(section, path, password)
+	case 2:
+		*password = "" // a lower-precedence password must not stand in for the keyring's
+		l.fromKeyring = append(l.fromKeyring, section)
+	}
+}
+
+// readKeyrings reads the passwords readPassword left to the keyring.
+func (l *loader) readKeyrings() {
+	c := &l.cfg
+	for _, section := range l.fromKeyring {
+		switch section {
+		case "sip":
+			l.readKeyring(section, c.SIP.PasswordKeyring, &c.SIP.Password)
+		case "crm":
+			l.readKeyring(section, c.CRM.PasswordKeyring, &c.CRM.Password)
+		}
+	}
+}
+
+// readPasswordFile fills SECTION.password from SECTION.password_file (path).
+func (l *loader) readPasswordFile(section, path string, password *Secret) {
+	fileKey, pwKey := section+".password_file", section+".password"
+	fileSrc := l.src[fileKey]
 	data, err := os.ReadFile(path)
 	if err != nil {
 		e := valueError(fileSrc, fileKey, ErrInvalid, err.Error())
