@@ -20,6 +20,7 @@ var msgsDesk = map[string]msg{
 	"call.ended":       {"ended", "終了"},
 	"bar.muted":        {"MUTED", "ミュート"},
 	"bar.rec":          {"REC", "録音"},
+	"bar.srtp":         {"SRTP", "暗号化"},
 	"bar.mic":          {"mic", "マイク"},
 	"bar.spk":          {"spk", "スピーカ"},
 	"bar.jitter":       {"jit %.0fms", "揺らぎ %.0fms"},

@@ -390,12 +390,12 @@ func TestStatusBarFromPolls(t *testing.T) {
 	d.phone.mu.Lock()
 	d.phone.status.Registration = sip.RegFailed
 	d.phone.status.Audio = sip.AudioStatus{MicPeakDBFS: -20, SpeakerPeakDBFS: -96}
-	d.phone.status.Calls = []sip.CallInfo{{ID: "c1", Codec: "PCMU", Recording: "/rec/c1.wav",
+	d.phone.status.Calls = []sip.CallInfo{{ID: "c1", Codec: "PCMU", SRTP: "AEAD_AES_128_GCM", Recording: "/rec/c1.wav",
 		Media: &sip.MediaInfo{JitterMs: 12, Lost: 3}}}
 	d.phone.mu.Unlock()
 	d.run(d.m.pollCmd())
 	bar := strings.Join(strings.Split(ansi.Strip(d.screen()), "\n")[:2], "\n")
-	for _, w := range []string{"NOT REGISTERED", "PCMU", "jit 12ms loss 3", "REC", "outbox 2", "mic [###--]", "spk [-----]", "DEMO — no sound card"} {
+	for _, w := range []string{"NOT REGISTERED", "PCMU SRTP", "jit 12ms loss 3", "REC", "outbox 2", "mic [###--]", "spk [-----]", "DEMO — no sound card"} {
 		if !strings.Contains(bar, w) {
 			t.Errorf("%q not on the bar:\n%s", w, bar)
 		}

@@ -51,7 +51,11 @@ func (m *Model) statusBar(width int) string {
 		}
 		l1 = append(l1, st.bar.Render(ct))
 		if info != nil && info.Codec != "" {
-			l1 = append(l1, st.barDim.Render(info.Codec))
+			codec := info.Codec
+			if info.SRTP != "" {
+				codec += " " + T(lang, "bar.srtp")
+			}
+			l1 = append(l1, st.barDim.Render(codec))
 		}
 		if info != nil && info.Media != nil {
 			l1 = append(l1, st.barDim.Render(T(lang, "bar.jitter", info.Media.JitterMs)+" "+T(lang, "bar.loss", info.Media.Lost)))
