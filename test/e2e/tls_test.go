@@ -110,3 +110,45 @@ func TestTLSWrongName(t *testing.T) {
 		t.Fatalf("registration failure %q does not name the certificate's names and the one wanted", ev.Text)
 	}
 }
+
+// TestTLSWithSRTP: the secure setup the README recommends — opdesk on TLS
+// to Kamailio with media.encryption = "required" — calls baresip with
+// mediaenc=srtp-mand and is called by it: the INVITE goes over TLS, the
+// audio is SRTP both ways (tones heard each way, nothing dropped), and no
+// key is in opdesk's log.
+func TestTLSWithSRTP(t *testing.T) {
+	for _, out := range []bool{true, false} {
+		name := "baresip calls"
+		if out {
+			name = "opdesk calls"
+		}
+		t.Run(name, func(t *testing.T) {
+			k := peers.StartKamailio(t, peers.KamailioOptions{TLS: true})
+			b := peers.StartBaresip(t, peers.BaresipOptions{User: "bob", Registrar: k, AutoAnswer: out, MediaEnc: "srtp-mand"})
+			op := StartOpdesk(t, OpdeskOptions{User: "alice", Registrar: k, Transport: "tls", Input: "tone:900",
+				SIP: tlsSIP(k.CA.File, 2), Extra: "\n[media]\nencryption = \"required\"\n"})
+			if err := b.WaitRegistered(ctxT(t, 10*time.Second)); err != nil {
+				t.Fatal(err)
+			}
+			op.WaitRegistered(10 * time.Second)
+			id := srtpCase{"required", "srtp-mand"}.connect(t, out, k, op, b)
+			time.Sleep(3 * time.Second)
+			c := op.Call(id)
+			if c.SRTP == "" || c.Media == nil || c.Media.PacketsReceived < 100 || c.Media.SRTPAuthFailures > 1 {
+				t.Fatalf("call %+v, media %+v: want SRTP with ≥ 100 packets received and no authentication failure", c, c.Media)
+			}
+			op.MustCtl("hangup", id)
+			op.WaitEvent(10*time.Second, sip.EvEnded, id)
+			if _, err := b.WaitEvent(ctxT(t, 10*time.Second), "CALL_CLOSED"); err != nil {
+				t.Fatal(err)
+			}
+			if out && !k.SawProto("INVITE", "bob", "tls") || !out && !k.SawProto("BYE", "bob", "tls") {
+				t.Error("the call's requests from opdesk did not reach Kamailio over TLS")
+			}
+			checkTone(t, "baresip received", mustOne(t, b.ReceivedDumps()), 900, 2)
+			checkTone(t, "opdesk received", op.Output, 1000, 2)
+			noKeysLogged(t, op)
+			t.Logf("%s: TLS to Kamailio, SRTP %s", name, c.SRTP)
+		})
+	}
+}
