@@ -164,6 +164,13 @@ func (t *Tone) ReadFrame(f []int16) error {
 
 func (t *Tone) String() string { return "tone:" + strconv.FormatFloat(t.hz, 'f', -1, 64) }
 
+// IsFileSpec reports whether spec is a valid file:PATH.wav, which OpenSink
+// creates anew (truncating it) each time it is opened.
+func IsFileSpec(spec string) bool {
+	kind, _, err := parseSpec("sink", spec)
+	return err == nil && kind == "file"
+}
+
 // IsDeviceSpec reports whether spec names a sound-card device ("default"
 // or a device name) rather than null, tone:HZ or file:PATH.wav. Such specs
 // are not opened per call: the program opens the Device once (OpenDevice)

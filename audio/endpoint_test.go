@@ -267,3 +267,14 @@ func TestIsDeviceSpec(t *testing.T) {
 		}
 	}
 }
+
+func TestIsFileSpec(t *testing.T) {
+	for spec, want := range map[string]bool{
+		"file:x.wav": true, " FILE:/tmp/a.WAV": true,
+		"file:": false, "file:x.mp3": false, "null": false, "default": false, "tone:440": false,
+	} {
+		if got := IsFileSpec(spec); got != want {
+			t.Errorf("IsFileSpec(%q) = %v, want %v", spec, got, want)
+		}
+	}
+}

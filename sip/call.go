@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"strconv"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -164,7 +163,7 @@ func (p *Phone) openSink() (audio.Sink, error) {
 	if p.cfg.Device != nil && audio.IsDeviceSpec(p.cfg.Output) {
 		return audio.SinkFunc(p.cfg.Device.WriteFrame), nil
 	}
-	if strings.HasPrefix(strings.ToLower(strings.TrimSpace(p.cfg.Output)), "file:") {
+	if audio.IsFileSpec(p.cfg.Output) {
 		// One call at a time writes the file (heldSink).
 		if !p.fileOut.CompareAndSwap(false, true) {
 			return audio.OpenSink("null")
